@@ -1,0 +1,17 @@
+package gateway
+
+import (
+	"github.com/gobwas/ws"
+
+	"wsgate/process"
+)
+
+// CloseCodeFor is the close frame that tells the client how the child ended:
+// 1000 for exit status 0, 1011 with "exit status N" or "signal NAME" for
+// anything else.
+func CloseCodeFor(status process.ExitStatus) (ws.StatusCode, string) {
+	if status.Success() {
+		return ws.StatusNormalClosure, ""
+	}
+	return ws.StatusInternalServerError, status.String()
+}

@@ -1,0 +1,175 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"wsgate/process"
+	"wsgate/wsio"
+)
+
+// session is one WebSocket connection bridged to one child. Its goroutines:
+// the HTTP handler's, which reads the client (pumpClientToChild); one that
+// reads the child's stdout (pumpChildToClient) and ends the connection when
+// the child is done; one that logs the child's stderr.
+type session struct {
+	srv   *Server
+	conn  *wsio.Conn
+	req   *http.Request
+	id    string
+	log   *slog.Logger
+	start time.Time
+	child *process.Child
+}
+
+func newSession(srv *Server, conn *wsio.Conn, r *http.Request) *session {
+	id := newID()
+	return &session{
+		srv:   srv,
+		conn:  conn,
+		req:   r,
+		id:    id,
+		log:   srv.log.With("conn", id),
+		start: time.Now(),
+	}
+}
+
+// run lives the connection from upgrade to access log line.
+func (s *session) run() {
+	defer s.srv.forks.release()
+	child, err := s.startChild()
+	if err != nil {
+		s.log.Error("cannot start program", "err", err)
+		s.conn.CloseWith(ws.StatusInternalServerError, "cannot start program")
+		s.drainAndClose()
+		s.logEnd(nil, err)
+		return
+	}
+	s.child = child
+	s.log = s.log.With("pid", child.Pid())
+	s.log.Debug("connected", "remote", s.req.RemoteAddr, "path", s.req.URL.Path)
+
+	var pumps sync.WaitGroup
+	pumps.Add(2)
+	go func() { defer pumps.Done(); s.pumpChildToClient() }()
+	go func() { defer pumps.Done(); s.logStderr() }()
+	readErr := s.pumpClientToChild()
+
+	// The client is gone or the close handshake is over: release the
+	// socket, then the child and its whole process group.
+	s.conn.Close()
+	child.Stop(s.srv.cfg.CloseGrace, s.srv.cfg.KillGrace)
+	pumps.Wait()
+	s.logEnd(readErr, nil)
+}
+
+// startChild runs the command with the request's CGI environment. Once the
+// child exits, its stdout gets CloseGrace more to reach EOF: a background
+// grandchild that keeps it open must not hold the connection.
+func (s *session) startChild() (*process.Child, error) {
+	cfg := s.srv.cfg
+	var child *process.Child
+	var ready sync.WaitGroup
+	ready.Add(1)
+	child, err := process.Start(process.Config{
+		Path: cfg.Command[0],
+		Args: cfg.Command,
+		Env:  process.CGIEnv(s.cgiRequest(), cfg.PassEnv),
+		OnExit: func() {
+			ready.Wait()
+			time.AfterFunc(cfg.CloseGrace, func() {
+				child.Stdout.SetReadDeadline(time.Now())
+			})
+		},
+	})
+	ready.Done()
+	return child, err
+}
+
+func (s *session) cgiRequest() process.Request {
+	r := s.req
+	serverName, _, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		serverName = r.Host
+	}
+	serverPort := ""
+	if addr, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		_, serverPort, _ = net.SplitHostPort(addr.String())
+	}
+	return process.Request{
+		HTTP:       r,
+		ScriptName: "/",
+		PathInfo:   r.URL.Path,
+		ServerName: serverName,
+		ServerPort: serverPort,
+		ID:         s.id,
+		TLS:        r.TLS != nil,
+		Software:   "wsgate/" + s.srv.cfg.Version,
+	}
+}
+
+// finishWithExitStatus ends the connection once the child's output is all
+// sent: the close frame carries how the child ended.
+func (s *session) finishWithExitStatus() {
+	<-s.child.Exited()
+	s.conn.CloseWith(CloseCodeFor(s.child.Status()))
+}
+
+// drainAndClose waits for the close handshake the server started to finish,
+// then releases the socket.
+func (s *session) drainAndClose() {
+	for {
+		if _, _, err := s.conn.ReadMessage(nil); err != nil {
+			break
+		}
+	}
+	s.conn.Close()
+}
+
+// logEnd writes the access line: who, what ran, how it ended, how much went
+// each way.
+func (s *session) logEnd(readErr, startErr error) {
+	code, reason := ws.StatusAbnormalClosure, ""
+	var ce *wsio.CloseError
+	if errors.As(readErr, &ce) {
+		code, reason = ce.Code, ce.Reason
+	}
+	st := s.conn.Stats()
+	attrs := []any{
+		"remote", s.req.RemoteAddr,
+		"path", s.req.URL.Path,
+		"duration", time.Since(s.start).Round(time.Microsecond),
+		"close_code", int(code),
+		"msgs_in", st.MessagesIn.Load(), "bytes_in", st.BytesIn.Load(),
+		"msgs_out", st.MessagesOut.Load(), "bytes_out", st.BytesOut.Load(),
+	}
+	if reason != "" {
+		attrs = append(attrs, "close_reason", reason)
+	}
+	if ce != nil {
+		attrs = append(attrs, "closed_by", map[bool]string{true: "client", false: "server"}[ce.ByPeer])
+	} else if readErr != nil {
+		attrs = append(attrs, "closed_by", "network", "err", readErr.Error())
+	}
+	if s.child != nil {
+		attrs = append(attrs, "exit", s.child.Status().String())
+	} else if startErr != nil {
+		attrs = append(attrs, "exit", "not started")
+	}
+	s.log.Info("connection", attrs...)
+}
+
+// newID returns a random connection id, also the child's UNIQUE_ID.
+func newID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

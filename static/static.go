@@ -1,0 +1,60 @@
+// Package static serves what a browser gets from wsgate over plain HTTP: the
+// built-in test clients, embedded in the binary, or the files of a user's
+// --staticdir, confined to that directory.
+package static
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"strings"
+)
+
+//go:embed pages
+var embedded embed.FS
+
+// AssetPrefix is where the built-in pages live. A dot-named segment can never
+// be an endpoint of a --dir tree, so these never hide a program.
+const AssetPrefix = "/.wsgate/"
+
+// Builtin serves the built-in pages: the console for any path (it talks to
+// the WebSocket endpoint at that same path), and the sample clients and
+// their assets under AssetPrefix.
+func Builtin() http.Handler {
+	pages, err := fs.Sub(embedded, "pages")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	assets := http.StripPrefix(AssetPrefix[:len(AssetPrefix)-1], http.FileServerFS(pages))
+	console, err := fs.ReadFile(pages, "console.html")
+	if err != nil {
+		panic(err)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, AssetPrefix) {
+			assets.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Write(console)
+	})
+}
+
+// Dir serves the files under dir and nothing outside it: paths are resolved
+// inside an os.Root, so neither ".." nor a symlink that points out of dir
+// can reach another file.
+func Dir(dir string) (http.Handler, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--staticdir: %w", err)
+	}
+	return http.FileServerFS(root.FS()), nil
+}

@@ -1,0 +1,70 @@
+package wsio
+
+import (
+	"bufio"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gobwas/ws"
+)
+
+// DefaultCloseTimeout is how long a close handshake waits for the peer's
+// answer before the TCP connection is dropped anyway.
+const DefaultCloseTimeout = time.Second
+
+// Conn is the server end of one WebSocket connection. See the package
+// documentation for which goroutine may call what.
+type Conn struct {
+	netConn net.Conn
+
+	// Reader side: owned by the single reading goroutine.
+	br             *bufio.Reader
+	maxMessageSize int64
+	headerBuf      [ws.MaxHeaderSize - 2]byte
+	controlBuf     [ws.MaxControlFramePayloadSize]byte
+	text           utf8Validator
+
+	// Writer side: shared, guarded by writeMu.
+	writeMu   sync.Mutex
+	bw        *bufio.Writer
+	writeHead [ws.MaxHeaderSize]byte
+	closeSent bool
+	writeErr  error
+	local     *CloseError // the close the server started, if any
+
+	closeTimeout time.Duration
+	closing      atomic.Bool // a close frame was sent; the reader discards data
+	stats        Stats
+}
+
+// Stats counts the data messages and payload bytes of a connection.
+type Stats struct {
+	MessagesIn, BytesIn   atomic.Int64
+	MessagesOut, BytesOut atomic.Int64
+}
+
+func newConn(nc net.Conn, br *bufio.Reader, bw *bufio.Writer, opts Options) *Conn {
+	c := &Conn{
+		netConn:        nc,
+		br:             br,
+		bw:             bw,
+		maxMessageSize: opts.MaxMessageSize,
+		closeTimeout:   opts.CloseTimeout,
+	}
+	if c.closeTimeout <= 0 {
+		c.closeTimeout = DefaultCloseTimeout
+	}
+	return c
+}
+
+// Stats returns the connection's message and byte counters.
+func (c *Conn) Stats() *Stats { return &c.stats }
+
+// RemoteAddr is the peer's network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.netConn.RemoteAddr() }
+
+// Close releases the TCP connection at once, without a close handshake. Call
+// it after the reader has returned, or to abandon a connection.
+func (c *Conn) Close() error { return c.netConn.Close() }

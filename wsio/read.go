@@ -1,0 +1,193 @@
+package wsio
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/gobwas/ws"
+)
+
+// ReadMessage reads the next data message whole, appending its payload to
+// dst[:0], and returns the message's opcode (ws.OpText or ws.OpBinary).
+//
+// Control frames that arrive before or between the message's frames are
+// handled on the way. The message is checked as it arrives: a text message
+// with invalid UTF-8 fails the connection with 1007 at the first bad piece,
+// and a message that would grow past the size limit fails it with 1009
+// before its payload is read.
+//
+// Errors: *CloseError when the connection ended with a close handshake
+// (either side's), or a network error when the peer vanished.
+func (c *Conn) ReadMessage(dst []byte) (ws.OpCode, []byte, error) {
+	p := dst[:0]
+	op, err := c.readMessage(func(b []byte) error {
+		p = append(p, b...)
+		return nil
+	})
+	return op, p, err
+}
+
+// ReadMessageTo reads the next data message and copies its payload to w as
+// it arrives, without holding the whole message in memory. It returns the
+// opcode and the payload length. An error from w is returned as it is.
+func (c *Conn) ReadMessageTo(w io.Writer) (ws.OpCode, int64, error) {
+	var n int64
+	op, err := c.readMessage(func(b []byte) error {
+		m, err := w.Write(b)
+		n += int64(m)
+		return err
+	})
+	return op, n, err
+}
+
+// Buffered reports how many received bytes are waiting to be read. A reader
+// that forwards messages uses it to batch: flush downstream only when
+// nothing more is waiting.
+func (c *Conn) Buffered() int { return c.br.Buffered() }
+
+func (c *Conn) readMessage(sink func([]byte) error) (ws.OpCode, error) {
+	var op ws.OpCode
+	var size int64
+	c.text.Reset()
+	for {
+		h, err := c.nextDataFrame(op != 0)
+		if err != nil {
+			return 0, err
+		}
+		if op == 0 {
+			op = h.OpCode
+		}
+		size += h.Length
+		if c.maxMessageSize > 0 && size > c.maxMessageSize {
+			return 0, c.fail(ws.StatusMessageTooBig, fmt.Sprintf("message is larger than %d bytes", c.maxMessageSize))
+		}
+		if err := c.readPayload(h, op == ws.OpText, sink); err != nil {
+			return 0, err
+		}
+		if h.Fin {
+			if op == ws.OpText && !c.text.Complete() {
+				return 0, c.fail(ws.StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
+			}
+			c.stats.MessagesIn.Add(1)
+			c.stats.BytesIn.Add(size)
+			return op, nil
+		}
+	}
+}
+
+// nextDataFrame reads frames until one carries data, answering control
+// frames on the way. While the connection is closing, data is discarded and
+// only the peer's close frame (or an error) ends the wait.
+func (c *Conn) nextDataFrame(fragmented bool) (ws.Header, error) {
+	for {
+		h, err := ws.ReadHeaderBuffer(c.br, c.headerBuf[:])
+		if err != nil {
+			if errors.Is(err, ws.ErrHeaderLengthMSB) || errors.Is(err, ws.ErrHeaderLengthUnexpected) {
+				return h, c.fail(ws.StatusProtocolError, err.Error())
+			}
+			return h, c.readError(err)
+		}
+		state := ws.StateServerSide
+		if fragmented {
+			state = state.Set(ws.StateFragmented)
+		}
+		if err := ws.CheckHeader(h, state); err != nil {
+			return h, c.fail(ws.StatusProtocolError, err.Error())
+		}
+		if h.OpCode.IsControl() {
+			if err := c.handleControl(h); err != nil {
+				return h, err
+			}
+			continue
+		}
+		if c.closing.Load() {
+			if err := c.readPayload(h, false, nil); err != nil {
+				return h, err
+			}
+			continue
+		}
+		return h, nil
+	}
+}
+
+// readPayload passes the payload of frame h to sink piece by piece, straight
+// from the read buffer, unmasked and (for text) checked first.
+func (c *Conn) readPayload(h ws.Header, text bool, sink func([]byte) error) error {
+	for off := int64(0); off < h.Length; {
+		if c.br.Buffered() == 0 {
+			if _, err := c.br.Peek(1); err != nil {
+				return c.readError(err)
+			}
+		}
+		n := int(min(h.Length-off, int64(c.br.Buffered())))
+		b, _ := c.br.Peek(n)
+		if sink != nil {
+			ws.Cipher(b, h.Mask, int(off))
+			if text && !c.text.Write(b) {
+				return c.fail(ws.StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
+			}
+			if err := sink(b); err != nil {
+				return err
+			}
+		}
+		c.br.Discard(n)
+		off += int64(n)
+	}
+	return nil
+}
+
+func (c *Conn) handleControl(h ws.Header) error {
+	p := c.controlBuf[:h.Length]
+	if _, err := io.ReadFull(c.br, p); err != nil {
+		return c.readError(err)
+	}
+	ws.Cipher(p, h.Mask, 0)
+	switch h.OpCode {
+	case ws.OpPing:
+		return c.writeControl(ws.OpPong, p)
+	case ws.OpPong:
+		return nil
+	}
+	return c.handlePeerClose(p)
+}
+
+// handlePeerClose checks the peer's close frame and completes the handshake:
+// a close we started is now finished; a close the peer started is echoed.
+func (c *Conn) handlePeerClose(p []byte) error {
+	peer := &CloseError{Code: ws.StatusNoStatusRcvd, ByPeer: true}
+	if len(p) == 1 {
+		return c.fail(ws.StatusProtocolError, "close frame payload of 1 byte")
+	}
+	if len(p) >= 2 {
+		peer.Code, peer.Reason = ws.ParseCloseFrameData(p)
+		if err := ws.CheckCloseFrameData(peer.Code, peer.Reason); err != nil {
+			if errors.Is(err, ws.ErrProtocolInvalidUTF8) {
+				return c.fail(ws.StatusInvalidFramePayloadData, "invalid UTF-8 in close reason")
+			}
+			return c.fail(ws.StatusProtocolError, fmt.Sprintf("close code %d: %v", peer.Code, err))
+		}
+	}
+	if c.closing.Load() {
+		return c.closeResult()
+	}
+	echo := p[:0]
+	if peer.Code != ws.StatusNoStatusRcvd {
+		echo = p[:2] // the code, without the reason
+	}
+	c.sendClose(echo)
+	return peer
+}
+
+// readError turns a failed read into the error ReadMessage reports: the
+// close we started if the peer never answered it, or the network error.
+func (c *Conn) readError(err error) error {
+	if c.closing.Load() && (errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, io.EOF)) {
+		return c.closeResult()
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("read: %w", err)
+}

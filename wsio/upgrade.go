@@ -1,0 +1,67 @@
+package wsio
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gobwas/ws"
+)
+
+// Options configure a connection at upgrade time.
+type Options struct {
+	// MaxMessageSize limits a received message; 0 means no limit. A bigger
+	// message closes the connection with 1009 before it is buffered.
+	MaxMessageSize int64
+	// CloseTimeout is how long a close handshake waits for the peer's
+	// answer; 0 means DefaultCloseTimeout.
+	CloseTimeout time.Duration
+	// Header holds extra headers for the 101 response.
+	Header http.Header
+}
+
+// IsUpgradeRequest reports whether r asks for a WebSocket (its Upgrade
+// header names websocket). Such a request is answered by Upgrade, which
+// rejects it with 400 or 426 when the rest of the handshake is wrong; any
+// other request is plain HTTP.
+func IsUpgradeRequest(r *http.Request) bool {
+	for _, v := range r.Header.Values("Upgrade") {
+		for _, token := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(token), "websocket") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Upgrade completes the opening handshake of RFC 6455 on r and takes the
+// connection over from net/http. A request that is not a valid handshake is
+// answered with the fitting HTTP status and a body that says why (400 for a
+// malformed request, 426 with Sec-WebSocket-Version: 13 for another
+// protocol version); the returned error carries the same reason.
+func Upgrade(w http.ResponseWriter, r *http.Request, opts Options) (*Conn, error) {
+	u := ws.HTTPUpgrader{Header: opts.Header}
+	nc, rw, _, err := u.Upgrade(r, w)
+	if err != nil {
+		if nc != nil {
+			nc.Close()
+		}
+		var rejected *ws.ConnectionRejectedError
+		if errors.As(err, &rejected) {
+			return nil, &HandshakeError{Status: rejected.StatusCode(), Reason: rejected.Error()}
+		}
+		return nil, err
+	}
+	return newConn(nc, rw.Reader, rw.Writer, opts), nil
+}
+
+// HandshakeError is an opening handshake that was refused, with the HTTP
+// status the client was sent.
+type HandshakeError struct {
+	Status int
+	Reason string
+}
+
+func (e *HandshakeError) Error() string { return e.Reason }

@@ -1,0 +1,82 @@
+package wsio
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gobwas/ws"
+)
+
+// ErrClosing is returned by WriteMessage once a close frame has been sent:
+// RFC 6455 allows no data after it.
+var ErrClosing = errors.New("websocket is closing")
+
+// WriteMessage queues one unfragmented data message. It is sent by the next
+// Flush, or earlier when the write buffer fills. Safe for concurrent use;
+// frames of different writers never interleave.
+func (c *Conn) WriteMessage(op ws.OpCode, p []byte) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if c.closeSent {
+		return ErrClosing
+	}
+	if err := c.writeFrame(op, p); err != nil {
+		return err
+	}
+	c.stats.MessagesOut.Add(1)
+	c.stats.BytesOut.Add(int64(len(p)))
+	return nil
+}
+
+// Flush sends every queued message.
+func (c *Conn) Flush() error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	return c.flush()
+}
+
+// writeControl sends a control frame at once. After a close frame nothing
+// more is sent, so a late ping goes unanswered, as RFC 6455 wants.
+func (c *Conn) writeControl(op ws.OpCode, p []byte) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if c.closeSent {
+		return nil
+	}
+	if err := c.writeFrame(op, p); err != nil {
+		return err
+	}
+	return c.flush()
+}
+
+// writeFrame writes one final, unmasked frame. The caller holds writeMu.
+func (c *Conn) writeFrame(op ws.OpCode, p []byte) error {
+	if c.writeErr != nil {
+		return c.writeErr
+	}
+	h := ws.Header{Fin: true, OpCode: op, Length: int64(len(p))}
+	if err := ws.WriteHeaderBuffer(c.bw, h, c.writeHead[:]); err != nil {
+		return c.writeFailed(err)
+	}
+	if _, err := c.bw.Write(p); err != nil {
+		return c.writeFailed(err)
+	}
+	return nil
+}
+
+func (c *Conn) flush() error {
+	if c.writeErr != nil {
+		return c.writeErr
+	}
+	if err := c.bw.Flush(); err != nil {
+		return c.writeFailed(err)
+	}
+	return nil
+}
+
+// writeFailed remembers the first write error: a bufio.Writer that failed
+// once never writes again, so every later write reports the same cause.
+func (c *Conn) writeFailed(err error) error {
+	c.writeErr = fmt.Errorf("write: %w", err)
+	return c.writeErr
+}
