@@ -2,7 +2,6 @@ package process
 
 import (
 	"fmt"
-	"os"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -33,9 +32,9 @@ func SignalName(sig syscall.Signal) string {
 	return fmt.Sprintf("%d", int(sig))
 }
 
-func statusOf(ps *os.ProcessState) ExitStatus {
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+func statusOf(ws syscall.WaitStatus) ExitStatus {
+	if ws.Signaled() {
 		return ExitStatus{Signal: ws.Signal()}
 	}
-	return ExitStatus{Code: ps.ExitCode()}
+	return ExitStatus{Code: ws.ExitStatus()}
 }
