@@ -72,6 +72,16 @@ func newApp() *cli.App {
 				Usage: "`MS` from SIGTERM to SIGKILL for whatever of the program's process group is left"},
 			&cli.StringFlag{Name: "passenv", Value: "PATH,LD_LIBRARY_PATH", EnvVars: envVar("passenv"),
 				Usage: "comma-separated `NAMES` of wsgate's environment variables that programs get"},
+			&cli.BoolFlag{Name: "binary", EnvVars: envVar("binary"),
+				Usage: "binary mode: messages go to stdin raw, stdout comes back in binary messages as it is read"},
+			&cli.BoolFlag{Name: "pty", EnvVars: envVar("pty"),
+				Usage: "line mode on a pseudo-terminal, so the program line-buffers its output (no echo, \n endings)"},
+			&cli.BoolFlag{Name: "terminal", EnvVars: envVar("terminal"),
+				Usage: "an interactive terminal (shell, vi, top) for the browser page or the documented protocol"},
+			&cli.IntFlag{Name: "chunk-size", Value: 64 << 10, EnvVars: envVar("chunk-size"),
+				Usage: "in --binary mode, the largest message of output, in `BYTES`"},
+			&cli.StringFlag{Name: "term", Value: "xterm-256color", EnvVars: envVar("term"),
+				Usage: "`TERM` for the program in --pty and --terminal modes"},
 			&cli.Int64Flag{Name: "max-message-size", Value: 1 << 20, EnvVars: envVar("max-message-size"),
 				Usage: "largest message in `BYTES`, both ways: bigger client messages close with 1009, longer output lines are split (0: no limit)"},
 			&cli.DurationFlag{Name: "handshake-timeout", Value: 10 * time.Second, EnvVars: envVar("handshake-timeout"),
@@ -107,6 +117,13 @@ func run(c *cli.Context) error {
 			return fmt.Errorf("--%s must not be negative", n)
 		}
 	}
+	if c.Int("chunk-size") <= 0 {
+		return errors.New("--chunk-size must be positive")
+	}
+	mode, err := modeFromFlags(c)
+	if err != nil {
+		return err
+	}
 	srv, err := gateway.New(gateway.Config{
 		Command:          command,
 		Addresses:        c.StringSlice("address"),
@@ -117,6 +134,9 @@ func run(c *cli.Context) error {
 		KillGrace:        time.Duration(c.Int("killms")) * time.Millisecond,
 		PassEnv:          splitList(c.String("passenv")),
 		MaxMessageSize:   c.Int64("max-message-size"),
+		Mode:             mode,
+		ChunkSize:        c.Int("chunk-size"),
+		Term:             c.String("term"),
 		HandshakeTimeout: c.Duration("handshake-timeout"),
 		Version:          version,
 		Logger:           logger,
@@ -143,6 +163,24 @@ func run(c *cli.Context) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// modeFromFlags picks the mode; the mode flags exclude each other.
+func modeFromFlags(c *cli.Context) (gateway.Mode, error) {
+	mode, chosen := gateway.LineMode, ""
+	for _, m := range []struct {
+		flag string
+		mode gateway.Mode
+	}{{"binary", gateway.BinaryMode}, {"pty", gateway.PTYMode}, {"terminal", gateway.TerminalMode}} {
+		if !c.Bool(m.flag) {
+			continue
+		}
+		if chosen != "" {
+			return 0, fmt.Errorf("--%s and --%s exclude each other: pick one mode", chosen, m.flag)
+		}
+		mode, chosen = m.mode, m.flag
+	}
+	return mode, nil
 }
 
 func newLogger(level, format string) (*slog.Logger, error) {

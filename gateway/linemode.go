@@ -19,13 +19,14 @@ const (
 	keepBufferSize   = 64 << 10 // a message buffer bigger than this is not kept
 )
 
-// pumpClientToChild forwards each text message to the child's stdin as one
+// pumpLinesToChild forwards each text message to the child's stdin as one
 // line. It batches: stdin is flushed only when no more received data waits.
-// It returns when the connection ends.
-func (s *session) pumpClientToChild() error {
-	stdin := bufio.NewWriterSize(s.child.Stdin, stdinBufferSize)
-	var msg []byte
-	stdinBroken := false
+// On a pseudo-terminal each line is escaped so that no byte acts as a
+// control character. It returns when the connection ends.
+func (s *session) pumpLinesToChild() error {
+	stdin := &inputSink{w: bufio.NewWriterSize(s.child.Stdin, stdinBufferSize), log: s.log}
+	onTerminal := s.srv.cfg.Mode == PTYMode
+	var msg, escaped []byte
 	for {
 		op, p, err := s.conn.ReadMessage(msg)
 		if err != nil {
@@ -36,32 +37,31 @@ func (s *session) pumpClientToChild() error {
 			s.conn.CloseWith(ws.StatusUnsupportedData, "binary messages are not accepted in line mode")
 			continue
 		}
+		if onTerminal {
+			escaped = process.EscapeTerminalLine(escaped[:0], p)
+			stdin.Write(escaped)
+		} else {
+			stdin.Write(p)
+			stdin.Write(newline)
+		}
+		if s.conn.Buffered() == 0 {
+			stdin.Flush()
+		}
 		msg = p
 		if cap(msg) > keepBufferSize {
-			msg = nil
-		}
-		if stdinBroken {
-			continue
-		}
-		stdin.Write(p)
-		stdin.WriteByte('\n')
-		if s.conn.Buffered() == 0 {
-			if err := stdin.Flush(); err != nil {
-				// The child closed its stdin or exited; its exit ends
-				// the connection. Until then input has nowhere to go.
-				s.log.Debug("child does not read stdin; dropping input", "err", err)
-				stdinBroken = true
-			}
+			msg, escaped = nil, nil
 		}
 	}
 }
 
-// pumpChildToClient sends each line of the child's stdout as one message:
+var newline = []byte{'\n'}
+
+// pumpLinesToClient sends each line of the child's stdout as one message:
 // text when it is valid UTF-8, binary otherwise (an invalid text frame is
 // never sent). It flushes when no more output waits, so a burst of lines
 // leaves in one write. When stdout ends it closes the connection with the
 // child's exit status.
-func (s *session) pumpChildToClient() {
+func (s *session) pumpLinesToClient() {
 	lines := process.NewLineReader(s.child.Stdout, stdoutBufferSize, int(s.srv.cfg.MaxMessageSize))
 	clientGone, splitLogged := false, false
 	for {
@@ -88,8 +88,6 @@ func (s *session) pumpChildToClient() {
 			s.log.Warn("a stdout line is longer than --max-message-size; sending it in pieces", "limit", s.srv.cfg.MaxMessageSize)
 		}
 	}
-	s.conn.Flush()
-	s.child.Stdout.Close()
 	s.finishWithExitStatus()
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"wsgate/process"
 	"wsgate/static"
 	"wsgate/wsio"
 )
@@ -53,7 +54,11 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.pages = h
 	} else {
-		s.pages = static.Builtin()
+		front := static.ConsolePage
+		if cfg.Mode == TerminalMode {
+			front = static.TerminalPage
+		}
+		s.pages = static.Builtin(front)
 	}
 	s.http = &http.Server{
 		Handler:           s,
@@ -152,7 +157,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("too many connections: %d programs are running (--maxforks)", s.cfg.MaxForks), http.StatusTooManyRequests)
 		return
 	}
-	conn, err := wsio.Upgrade(w, r, wsio.Options{MaxMessageSize: s.cfg.MaxMessageSize})
+	conn, err := wsio.Upgrade(w, r, wsio.Options{MaxMessageSize: s.maxInputMessage()})
 	if err != nil {
 		s.forks.release()
 		s.log.Warn("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
@@ -167,6 +172,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess.run()
+}
+
+// maxInputMessage is the largest message a client may send. On a line
+// terminal the kernel's line buffer sets a lower bound than the flag.
+func (s *Server) maxInputMessage() int64 {
+	limit := s.cfg.MaxMessageSize
+	if s.cfg.Mode == PTYMode && (limit == 0 || limit > process.MaxTerminalLine) {
+		limit = process.MaxTerminalLine
+	}
+	return limit
 }
 
 // track registers a session for shutdown; it reports false when the server

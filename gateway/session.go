@@ -28,6 +28,7 @@ type session struct {
 	log   *slog.Logger
 	start time.Time
 	child *process.Child
+	flow  flowGate // output pause in TerminalMode
 }
 
 func newSession(srv *Server, conn *wsio.Conn, r *http.Request) *session {
@@ -57,15 +58,26 @@ func (s *session) run() {
 	s.log = s.log.With("pid", child.Pid())
 	s.log.Debug("connected", "remote", s.req.RemoteAddr, "path", s.req.URL.Path)
 
+	toChild, toClient := s.pumpLinesToChild, s.pumpLinesToClient
+	switch s.srv.cfg.Mode {
+	case BinaryMode:
+		toChild, toClient = s.pumpBytesToChild, s.pumpChunksToClient
+	case TerminalMode:
+		toChild, toClient = s.pumpKeysToTerminal, s.pumpTerminalToClient
+	}
 	var pumps sync.WaitGroup
-	pumps.Add(2)
-	go func() { defer pumps.Done(); s.pumpChildToClient() }()
-	go func() { defer pumps.Done(); s.logStderr() }()
-	readErr := s.pumpClientToChild()
+	pumps.Add(1)
+	go func() { defer pumps.Done(); toClient() }()
+	if child.Stderr != nil {
+		pumps.Add(1)
+		go func() { defer pumps.Done(); s.logStderr() }()
+	}
+	readErr := toChild()
 
 	// The client is gone or the close handshake is over: release the
 	// socket, then the child and its whole process group.
 	s.conn.Close()
+	s.flow.resume()
 	child.Stop(s.srv.cfg.CloseGrace, s.srv.cfg.KillGrace)
 	pumps.Wait()
 	s.logEnd(readErr, nil)
@@ -79,10 +91,16 @@ func (s *session) startChild() (*process.Child, error) {
 	var child *process.Child
 	var ready sync.WaitGroup
 	ready.Add(1)
+	terminal := map[Mode]process.Terminal{PTYMode: process.LineTerminal, TerminalMode: process.InteractiveTerminal}[cfg.Mode]
+	req := s.cgiRequest()
+	if terminal != process.NoTerminal {
+		req.Extra = append(req.Extra, "TERM="+cfg.Term)
+	}
 	child, err := process.Start(process.Config{
-		Path: cfg.Command[0],
-		Args: cfg.Command,
-		Env:  process.CGIEnv(s.cgiRequest(), cfg.PassEnv),
+		Path:     cfg.Command[0],
+		Args:     cfg.Command,
+		Env:      process.CGIEnv(req, cfg.PassEnv),
+		Terminal: terminal,
 		OnExit: func() {
 			ready.Wait()
 			time.AfterFunc(cfg.CloseGrace, func() {
@@ -119,6 +137,8 @@ func (s *session) cgiRequest() process.Request {
 // finishWithExitStatus ends the connection once the child's output is all
 // sent: the close frame carries how the child ended.
 func (s *session) finishWithExitStatus() {
+	s.conn.Flush()
+	s.child.Stdout.Close()
 	<-s.child.Exited()
 	s.conn.CloseWith(CloseCodeFor(s.child.Status()))
 }

@@ -32,9 +32,9 @@ type Child struct {
 
 	terminal Terminal
 	pid      int
-	onExit func()
-	done   chan struct{} // closed once the child has been reaped
-	status ExitStatus
+	onExit   func()
+	done     chan struct{} // closed once the child has been reaped
+	status   ExitStatus
 }
 
 // Start runs cfg in a new process group (a new session, on a terminal) and

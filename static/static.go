@@ -19,16 +19,22 @@ var embedded embed.FS
 // be an endpoint of a --dir tree, so these never hide a program.
 const AssetPrefix = "/.wsgate/"
 
-// Builtin serves the built-in pages: the console for any path (it talks to
-// the WebSocket endpoint at that same path), and the sample clients and
-// their assets under AssetPrefix.
-func Builtin() http.Handler {
+// The built-in front pages: Builtin serves one of them for every path.
+const (
+	ConsolePage  = "console.html"  // send lines, see messages: for the message modes
+	TerminalPage = "terminal.html" // a terminal emulator: for --terminal
+)
+
+// Builtin serves the built-in pages: the front page (ConsolePage or
+// TerminalPage) for any path, talking to the WebSocket endpoint at that same
+// path, and the sample clients and their assets under AssetPrefix.
+func Builtin(frontPage string) http.Handler {
 	pages, err := fs.Sub(embedded, "pages")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
 	}
 	assets := http.StripPrefix(AssetPrefix[:len(AssetPrefix)-1], http.FileServerFS(pages))
-	console, err := fs.ReadFile(pages, "console.html")
+	front, err := fs.ReadFile(pages, frontPage)
 	if err != nil {
 		panic(err)
 	}
@@ -44,7 +50,7 @@ func Builtin() http.Handler {
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
-		w.Write(console)
+		w.Write(front)
 	})
 }
 
