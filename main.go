@@ -86,6 +86,14 @@ func newApp() *cli.App {
 				Usage: "largest message in `BYTES`, both ways: bigger client messages close with 1009, longer output lines are split (0: no limit)"},
 			&cli.DurationFlag{Name: "handshake-timeout", Value: 10 * time.Second, EnvVars: envVar("handshake-timeout"),
 				Usage: "drop a client whose upgrade request headers take longer than `DURATION`"},
+			&cli.DurationFlag{Name: "ping-interval", Value: 30 * time.Second, EnvVars: envVar("ping-interval"),
+				Usage: "ping every client this often (`DURATION`; 0: never)"},
+			&cli.DurationFlag{Name: "ping-timeout", EnvVars: envVar("ping-timeout"),
+				Usage: "drop a client that sent nothing, not even a pong, for `DURATION`, and stop its program (default: twice --ping-interval)"},
+			&cli.StringFlag{Name: "protocol", EnvVars: envVar("protocol"),
+				Usage: "comma-separated subprotocols (`P1,P2`) to select from: the first the client offers that is listed is chosen and passed to the program as WEBSOCKET_PROTOCOL"},
+			&cli.BoolFlag{Name: "permessage-deflate", EnvVars: envVar("permessage-deflate"),
+				Usage: "compress messages (RFC 7692) with clients that offer it; --max-message-size applies to the decompressed size"},
 			&cli.StringFlag{Name: "loglevel", Value: "info", EnvVars: envVar("loglevel"),
 				Usage: "`LEVEL` of logging: debug, info, warn or error"},
 			&cli.StringFlag{Name: "logformat", Value: "text", EnvVars: envVar("logformat"),
@@ -117,6 +125,11 @@ func run(c *cli.Context) error {
 			return fmt.Errorf("--%s must not be negative", n)
 		}
 	}
+	for _, n := range []string{"ping-interval", "ping-timeout", "handshake-timeout"} {
+		if c.Duration(n) < 0 {
+			return fmt.Errorf("--%s must not be negative", n)
+		}
+	}
 	if c.Int("chunk-size") <= 0 {
 		return errors.New("--chunk-size must be positive")
 	}
@@ -138,6 +151,10 @@ func run(c *cli.Context) error {
 		ChunkSize:        c.Int("chunk-size"),
 		Term:             c.String("term"),
 		HandshakeTimeout: c.Duration("handshake-timeout"),
+		PingInterval:     c.Duration("ping-interval"),
+		PingTimeout:      c.Duration("ping-timeout"),
+		Protocols:        splitList(c.String("protocol")),
+		Compression:      c.Bool("permessage-deflate"),
 		Version:          version,
 		Logger:           logger,
 	})

@@ -39,6 +39,10 @@ type Config struct {
 	Term      string // TERM for the pseudo-terminal modes
 
 	HandshakeTimeout time.Duration // for the request headers of the upgrade
+	PingInterval     time.Duration // 0: never ping
+	PingTimeout      time.Duration // drop a client silent for this long
+	Protocols        []string      // subprotocols to select from the client's offer
+	Compression      bool          // negotiate permessage-deflate
 	Version          string
 	Logger           *slog.Logger
 }

@@ -157,7 +157,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("too many connections: %d programs are running (--maxforks)", s.cfg.MaxForks), http.StatusTooManyRequests)
 		return
 	}
-	conn, err := wsio.Upgrade(w, r, wsio.Options{MaxMessageSize: s.maxInputMessage()})
+	conn, err := wsio.Upgrade(w, r, wsio.Options{
+		MaxMessageSize: s.maxInputMessage(),
+		Protocols:      s.cfg.Protocols,
+		Compression:    s.cfg.Compression,
+		PingInterval:   s.cfg.PingInterval,
+		PingTimeout:    s.cfg.PingTimeout,
+	})
 	if err != nil {
 		s.forks.release()
 		s.log.Warn("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)

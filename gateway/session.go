@@ -96,6 +96,9 @@ func (s *session) startChild() (*process.Child, error) {
 	if terminal != process.NoTerminal {
 		req.Extra = append(req.Extra, "TERM="+cfg.Term)
 	}
+	if p := s.conn.Protocol(); p != "" {
+		req.Extra = append(req.Extra, "WEBSOCKET_PROTOCOL="+p)
+	}
 	child, err := process.Start(process.Config{
 		Path:     cfg.Command[0],
 		Args:     cfg.Command,

@@ -53,7 +53,7 @@ func (c *Conn) fail(code ws.StatusCode, reason string) error {
 	}
 	c.netConn.SetReadDeadline(time.Now().Add(c.closeTimeout))
 	for {
-		if _, err := c.nextDataFrame(false); err != nil {
+		if _, _, err := c.nextDataFrame(false); err != nil {
 			return c.closeResult()
 		}
 	}

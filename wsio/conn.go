@@ -37,6 +37,12 @@ type Conn struct {
 	closeTimeout time.Duration
 	closing      atomic.Bool // a close frame was sent; the reader discards data
 	stats        Stats
+
+	protocol   string // the negotiated subprotocol, if any
+	deflate    bool   // permessage-deflate was negotiated
+	framesIn   atomic.Int64
+	keepalive  *keepalive
+	dropReason atomic.Pointer[string]
 }
 
 // Stats counts the data messages and payload bytes of a connection.
@@ -56,8 +62,15 @@ func newConn(nc net.Conn, br *bufio.Reader, bw *bufio.Writer, opts Options) *Con
 	if c.closeTimeout <= 0 {
 		c.closeTimeout = DefaultCloseTimeout
 	}
+	c.startKeepalive(opts.PingInterval, opts.PingTimeout)
 	return c
 }
+
+// Protocol is the subprotocol selected in the handshake, or "".
+func (c *Conn) Protocol() string { return c.protocol }
+
+// Compressed reports whether permessage-deflate was negotiated.
+func (c *Conn) Compressed() bool { return c.deflate }
 
 // Stats returns the connection's message and byte counters.
 func (c *Conn) Stats() *Stats { return &c.stats }
@@ -67,4 +80,14 @@ func (c *Conn) RemoteAddr() net.Addr { return c.netConn.RemoteAddr() }
 
 // Close releases the TCP connection at once, without a close handshake. Call
 // it after the reader has returned, or to abandon a connection.
-func (c *Conn) Close() error { return c.netConn.Close() }
+func (c *Conn) Close() error {
+	c.keepalive.stop()
+	return c.netConn.Close()
+}
+
+// drop abandons an unresponsive peer; the reader returns an error that
+// gives reason.
+func (c *Conn) drop(reason string) {
+	c.dropReason.Store(&reason)
+	c.netConn.Close()
+}

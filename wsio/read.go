@@ -52,12 +52,21 @@ func (c *Conn) readMessage(sink func([]byte) error) (ws.OpCode, error) {
 	var size int64
 	c.text.Reset()
 	for {
-		h, err := c.nextDataFrame(op != 0)
+		h, compressed, err := c.nextDataFrame(op != 0)
 		if err != nil {
 			return 0, err
 		}
 		if op == 0 {
 			op = h.OpCode
+			if compressed {
+				size, err := c.readCompressed(h, op == ws.OpText, sink)
+				if err != nil {
+					return 0, err
+				}
+				return op, c.messageDone(op, size)
+			}
+		} else if compressed {
+			return 0, c.fail(ws.StatusProtocolError, "RSV1 set on a continuation frame")
 		}
 		size += h.Length
 		if c.maxMessageSize > 0 && size > c.maxMessageSize {
@@ -67,48 +76,61 @@ func (c *Conn) readMessage(sink func([]byte) error) (ws.OpCode, error) {
 			return 0, err
 		}
 		if h.Fin {
-			if op == ws.OpText && !c.text.Complete() {
-				return 0, c.fail(ws.StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
-			}
-			c.stats.MessagesIn.Add(1)
-			c.stats.BytesIn.Add(size)
-			return op, nil
+			return op, c.messageDone(op, size)
 		}
 	}
 }
 
+// messageDone checks the end of a message and counts it.
+func (c *Conn) messageDone(op ws.OpCode, size int64) error {
+	if op == ws.OpText && !c.text.Complete() {
+		return c.fail(ws.StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
+	}
+	c.stats.MessagesIn.Add(1)
+	c.stats.BytesIn.Add(size)
+	return nil
+}
+
 // nextDataFrame reads frames until one carries data, answering control
-// frames on the way. While the connection is closing, data is discarded and
-// only the peer's close frame (or an error) ends the wait.
-func (c *Conn) nextDataFrame(fragmented bool) (ws.Header, error) {
+// frames on the way, and reports whether the frame has the compression bit
+// (RSV1) set. While the connection is closing, data is discarded and only
+// the peer's close frame (or an error) ends the wait.
+func (c *Conn) nextDataFrame(fragmented bool) (h ws.Header, compressed bool, err error) {
 	for {
-		h, err := ws.ReadHeaderBuffer(c.br, c.headerBuf[:])
+		h, err = ws.ReadHeaderBuffer(c.br, c.headerBuf[:])
 		if err != nil {
 			if errors.Is(err, ws.ErrHeaderLengthMSB) || errors.Is(err, ws.ErrHeaderLengthUnexpected) {
-				return h, c.fail(ws.StatusProtocolError, err.Error())
+				return h, false, c.fail(ws.StatusProtocolError, err.Error())
 			}
-			return h, c.readError(err)
+			return h, false, c.readError(err)
+		}
+		c.framesIn.Add(1)
+		// RSV1 means "compressed" once permessage-deflate is agreed, on
+		// data frames only; CheckHeader rejects every other RSV bit.
+		compressed = c.deflate && h.Rsv == rsv1 && h.OpCode.IsData()
+		if compressed {
+			h.Rsv = 0
 		}
 		state := ws.StateServerSide
 		if fragmented {
 			state = state.Set(ws.StateFragmented)
 		}
 		if err := ws.CheckHeader(h, state); err != nil {
-			return h, c.fail(ws.StatusProtocolError, err.Error())
+			return h, false, c.fail(ws.StatusProtocolError, err.Error())
 		}
 		if h.OpCode.IsControl() {
 			if err := c.handleControl(h); err != nil {
-				return h, err
+				return h, false, err
 			}
 			continue
 		}
 		if c.closing.Load() {
 			if err := c.readPayload(h, false, nil); err != nil {
-				return h, err
+				return h, false, err
 			}
 			continue
 		}
-		return h, nil
+		return h, compressed, nil
 	}
 }
 
@@ -185,6 +207,9 @@ func (c *Conn) handlePeerClose(p []byte) error {
 func (c *Conn) readError(err error) error {
 	if c.closing.Load() && (errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, io.EOF)) {
 		return c.closeResult()
+	}
+	if reason := c.dropReason.Load(); reason != nil {
+		return fmt.Errorf("dropped: %s", *reason)
 	}
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF

@@ -3,6 +3,7 @@ package wsio
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +20,17 @@ type Options struct {
 	CloseTimeout time.Duration
 	// Header holds extra headers for the 101 response.
 	Header http.Header
+	// Protocols are the subprotocols the server speaks. The first of the
+	// client's offers that is among them is selected; with none, no
+	// subprotocol is selected.
+	Protocols []string
+	// Compression enables permessage-deflate (RFC 7692) with clients that
+	// offer it.
+	Compression bool
+	// PingInterval is how often the server pings; 0 means never.
+	// PingTimeout drops a peer that sent nothing for that long; 0 means
+	// twice the interval.
+	PingInterval, PingTimeout time.Duration
 }
 
 // IsUpgradeRequest reports whether r asks for a WebSocket (its Upgrade
@@ -43,7 +55,14 @@ func IsUpgradeRequest(r *http.Request) bool {
 // protocol version); the returned error carries the same reason.
 func Upgrade(w http.ResponseWriter, r *http.Request, opts Options) (*Conn, error) {
 	u := ws.HTTPUpgrader{Header: opts.Header}
-	nc, rw, _, err := u.Upgrade(r, w)
+	if len(opts.Protocols) > 0 {
+		u.Protocol = func(offered string) bool { return slices.Contains(opts.Protocols, offered) }
+	}
+	deflateAccepted := func() bool { return false }
+	if opts.Compression {
+		u.Negotiate, deflateAccepted = negotiateDeflate()
+	}
+	nc, rw, hs, err := u.Upgrade(r, w)
 	if err != nil {
 		if nc != nil {
 			nc.Close()
@@ -54,7 +73,10 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts Options) (*Conn, error
 		}
 		return nil, err
 	}
-	return newConn(nc, rw.Reader, rw.Writer, opts), nil
+	c := newConn(nc, rw.Reader, rw.Writer, opts)
+	c.protocol = hs.Protocol
+	c.deflate = deflateAccepted()
+	return c, nil
 }
 
 // HandshakeError is an opening handshake that was refused, with the HTTP

@@ -20,7 +20,11 @@ func (c *Conn) WriteMessage(op ws.OpCode, p []byte) error {
 	if c.closeSent {
 		return ErrClosing
 	}
-	if err := c.writeFrame(op, p); err != nil {
+	write := c.writeFrame
+	if c.deflate && len(p) >= compressMinSize {
+		write = c.writeCompressed
+	}
+	if err := write(op, p); err != nil {
 		return err
 	}
 	c.stats.MessagesOut.Add(1)

@@ -1,0 +1,53 @@
+package wsio
+
+import (
+	"time"
+
+	"github.com/gobwas/ws"
+)
+
+// keepalive pings the peer every interval and drops a peer from which
+// nothing at all (no frame, not even a pong) has arrived for timeout. It
+// runs on a timer, so an idle connection has no goroutine for it.
+type keepalive struct {
+	c        *Conn
+	interval time.Duration
+	timeout  time.Duration
+	timer    *time.Timer
+	lastSeen time.Time // when the frame count last moved; timer goroutine only
+	frames   int64     // the frame count at lastSeen
+}
+
+func (c *Conn) startKeepalive(interval, timeout time.Duration) {
+	if interval <= 0 {
+		return
+	}
+	if timeout <= 0 {
+		timeout = 2 * interval
+	}
+	k := &keepalive{c: c, interval: interval, timeout: timeout, lastSeen: time.Now()}
+	c.keepalive = k
+	k.timer = time.AfterFunc(min(interval, timeout), k.tick)
+}
+
+func (k *keepalive) tick() {
+	now := time.Now()
+	if n := k.c.framesIn.Load(); n != k.frames {
+		k.frames, k.lastSeen = n, now
+	}
+	if now.Sub(k.lastSeen) >= k.timeout {
+		k.c.drop("no frame from the peer for " + k.timeout.String() + " (--ping-timeout)")
+		return
+	}
+	if k.c.closing.Load() {
+		return
+	}
+	k.c.writeControl(ws.OpPing, nil)
+	k.timer.Reset(min(k.interval, k.timeout-now.Sub(k.lastSeen)))
+}
+
+func (k *keepalive) stop() {
+	if k != nil {
+		k.timer.Stop()
+	}
+}
