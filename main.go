@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v2/altsrc"
+	"gopkg.in/yaml.v3"
 
 	"wsgate/gateway"
 )
@@ -24,7 +27,11 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
 
+//go:embed LICENSE
+var license string
+
 const usageText = `wsgate [options] COMMAND [ARGS...]
+   wsgate [options] --dir DIR
 
 Examples:
    wsgate --port 8080 ./echo.pl
@@ -32,10 +39,14 @@ Examples:
        open http://localhost:8080/ for a console that talks to it
    wsgate --address 0.0.0.0 --maxforks 20 python3 game.py
        reachable from other machines, at most 20 games at once
-   wsgate --staticdir ./web ./count
-       serve ./web over HTTP, run ./count for WebSocket connections
+   wsgate --dir ./endpoints --ssl --sslcert cert.pem --sslkey key.pem --htpasswd users
+       ws(s)://host:8080/chat runs ./endpoints/chat, over TLS, for known users
+   wsgate --pty python3 -u monitor.py
+       on a pseudo-terminal, so unflushed output arrives line by line
+   wsgate --terminal bash
+       a shell in the browser: open http://localhost:8080/
    WSGATE_PORT=9000 wsgate cat
-       every flag can also be set as WSGATE_<NAME>`
+       every flag can also be set as WSGATE_<NAME>, or in a --config file`
 
 func main() {
 	if err := newApp().Run(os.Args); err != nil {
@@ -44,120 +55,73 @@ func main() {
 	}
 }
 
-// envVar is the environment variable that can set a flag.
-func envVar(flag string) []string {
-	return []string{"WSGATE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))}
-}
-
 func newApp() *cli.App {
 	cli.VersionPrinter = func(c *cli.Context) { fmt.Fprintf(c.App.Writer, "wsgate %s\n", c.App.Version) }
+	fl := flags()
 	return &cli.App{
-		Name:            "wsgate",
-		Usage:           "serve any stdin/stdout program over WebSocket",
-		UsageText:       usageText,
-		Version:         version,
-		HideHelpCommand: true,
-		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "port", Value: 8080, EnvVars: envVar("port"),
-				Usage: "`PORT` to listen on; 0 picks a free one"},
-			&cli.StringSliceFlag{Name: "address", EnvVars: envVar("address"),
-				Usage: "interface `ADDR` to listen on (repeatable; default: 127.0.0.1 and ::1 only; 0.0.0.0 for every IPv4 interface)"},
-			&cli.StringFlag{Name: "staticdir", EnvVars: envVar("staticdir"),
-				Usage: "serve plain HTTP requests from `DIR` instead of the built-in console"},
-			&cli.IntFlag{Name: "maxforks", EnvVars: envVar("maxforks"),
-				Usage: "run at most `N` programs at once; more upgrades get HTTP 429 (0: no limit)"},
-			&cli.IntFlag{Name: "closems", Value: 100, EnvVars: envVar("closems"),
-				Usage: "when a client leaves, `MS` from closing the program's stdin to SIGTERM"},
-			&cli.IntFlag{Name: "killms", Value: 1000, EnvVars: envVar("killms"),
-				Usage: "`MS` from SIGTERM to SIGKILL for whatever of the program's process group is left"},
-			&cli.StringFlag{Name: "passenv", Value: "PATH,LD_LIBRARY_PATH", EnvVars: envVar("passenv"),
-				Usage: "comma-separated `NAMES` of wsgate's environment variables that programs get"},
-			&cli.BoolFlag{Name: "binary", EnvVars: envVar("binary"),
-				Usage: "binary mode: messages go to stdin raw, stdout comes back in binary messages as it is read"},
-			&cli.BoolFlag{Name: "pty", EnvVars: envVar("pty"),
-				Usage: "line mode on a pseudo-terminal, so the program line-buffers its output (no echo, \n endings)"},
-			&cli.BoolFlag{Name: "terminal", EnvVars: envVar("terminal"),
-				Usage: "an interactive terminal (shell, vi, top) for the browser page or the documented protocol"},
-			&cli.IntFlag{Name: "chunk-size", Value: 64 << 10, EnvVars: envVar("chunk-size"),
-				Usage: "in --binary mode, the largest message of output, in `BYTES`"},
-			&cli.StringFlag{Name: "term", Value: "xterm-256color", EnvVars: envVar("term"),
-				Usage: "`TERM` for the program in --pty and --terminal modes"},
-			&cli.Int64Flag{Name: "max-message-size", Value: 1 << 20, EnvVars: envVar("max-message-size"),
-				Usage: "largest message in `BYTES`, both ways: bigger client messages close with 1009, longer output lines are split (0: no limit)"},
-			&cli.DurationFlag{Name: "handshake-timeout", Value: 10 * time.Second, EnvVars: envVar("handshake-timeout"),
-				Usage: "drop a client whose upgrade request headers take longer than `DURATION`"},
-			&cli.DurationFlag{Name: "ping-interval", Value: 30 * time.Second, EnvVars: envVar("ping-interval"),
-				Usage: "ping every client this often (`DURATION`; 0: never)"},
-			&cli.DurationFlag{Name: "ping-timeout", EnvVars: envVar("ping-timeout"),
-				Usage: "drop a client that sent nothing, not even a pong, for `DURATION`, and stop its program (default: twice --ping-interval)"},
-			&cli.StringFlag{Name: "protocol", EnvVars: envVar("protocol"),
-				Usage: "comma-separated subprotocols (`P1,P2`) to select from: the first the client offers that is listed is chosen and passed to the program as WEBSOCKET_PROTOCOL"},
-			&cli.BoolFlag{Name: "permessage-deflate", EnvVars: envVar("permessage-deflate"),
-				Usage: "compress messages (RFC 7692) with clients that offer it; --max-message-size applies to the decompressed size"},
-			&cli.StringFlag{Name: "loglevel", Value: "info", EnvVars: envVar("loglevel"),
-				Usage: "`LEVEL` of logging: debug, info, warn or error"},
-			&cli.StringFlag{Name: "logformat", Value: "text", EnvVars: envVar("logformat"),
-				Usage: "`FORMAT` of log lines on stderr: text or json"},
-		},
-		Action: run,
+		Name:                      "wsgate",
+		Usage:                     "serve any stdin/stdout program over WebSocket",
+		UsageText:                 usageText,
+		Version:                   version,
+		HideHelpCommand:           true,
+		DisableSliceFlagSeparator: true, // a header value may contain commas
+		Flags:                     fl,
+		Before:                    loadConfigFile(fl),
+		Action:                    run,
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return fmt.Errorf("%v (see wsgate --help)", err)
 		},
 	}
 }
 
+// loadConfigFile applies the --config file to every flag the command line
+// and the environment left unset. Unknown keys are an error, so a typo does
+// not silently leave a setting at its default.
+func loadConfigFile(fl []cli.Flag) cli.BeforeFunc {
+	apply := altsrc.InitInputSourceWithContext(fl, altsrc.NewYamlSourceFromFlagFunc("config"))
+	known := map[string]bool{}
+	for _, f := range fl {
+		for _, n := range f.Names() {
+			known[n] = true
+		}
+	}
+	return func(c *cli.Context) error {
+		file := c.String("config")
+		if file == "" {
+			return nil
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("--config: %w", err)
+		}
+		var keys map[string]any
+		if err := yaml.Unmarshal(data, &keys); err != nil {
+			return fmt.Errorf("--config %s: %w", file, err)
+		}
+		for k := range keys {
+			if !known[k] || k == "config" || k == "license" {
+				return fmt.Errorf("--config %s: unknown setting %q", file, k)
+			}
+		}
+		return apply(c)
+	}
+}
+
 func run(c *cli.Context) error {
+	if c.Bool("license") {
+		fmt.Fprint(c.App.Writer, license)
+		return nil
+	}
 	logger, err := newLogger(c.String("loglevel"), c.String("logformat"))
 	if err != nil {
 		return err
 	}
-	if c.NArg() == 0 {
-		return errors.New("no COMMAND given: wsgate [options] COMMAND [ARGS...] (see wsgate --help)")
-	}
-	command := c.Args().Slice()
-	path, err := exec.LookPath(command[0])
-	if err != nil {
-		return fmt.Errorf("cannot run %s: %w", command[0], unwrapExecError(err))
-	}
-	command[0] = path
-	for _, n := range []string{"closems", "killms", "maxforks", "max-message-size"} {
-		if c.Int64(n) < 0 {
-			return fmt.Errorf("--%s must not be negative", n)
-		}
-	}
-	for _, n := range []string{"ping-interval", "ping-timeout", "handshake-timeout"} {
-		if c.Duration(n) < 0 {
-			return fmt.Errorf("--%s must not be negative", n)
-		}
-	}
-	if c.Int("chunk-size") <= 0 {
-		return errors.New("--chunk-size must be positive")
-	}
-	mode, err := modeFromFlags(c)
+	cfg, err := configFromFlags(c)
 	if err != nil {
 		return err
 	}
-	srv, err := gateway.New(gateway.Config{
-		Command:          command,
-		Addresses:        c.StringSlice("address"),
-		Port:             c.Int("port"),
-		StaticDir:        c.String("staticdir"),
-		MaxForks:         c.Int("maxforks"),
-		CloseGrace:       time.Duration(c.Int("closems")) * time.Millisecond,
-		KillGrace:        time.Duration(c.Int("killms")) * time.Millisecond,
-		PassEnv:          splitList(c.String("passenv")),
-		MaxMessageSize:   c.Int64("max-message-size"),
-		Mode:             mode,
-		ChunkSize:        c.Int("chunk-size"),
-		Term:             c.String("term"),
-		HandshakeTimeout: c.Duration("handshake-timeout"),
-		PingInterval:     c.Duration("ping-interval"),
-		PingTimeout:      c.Duration("ping-timeout"),
-		Protocols:        splitList(c.String("protocol")),
-		Compression:      c.Bool("permessage-deflate"),
-		Version:          version,
-		Logger:           logger,
-	})
+	cfg.Logger = logger
+	srv, err := gateway.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -166,20 +130,111 @@ func run(c *cli.Context) error {
 	}
 	fmt.Fprintf(c.App.Writer, "wsgate %s listening on %s\n", version, strings.Join(srv.URLs(), " "))
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
+	for {
+		select {
+		case err := <-served:
+			return err
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				srv.ReloadCertificate()
+				continue
+			}
+		}
+		break
 	}
 	logger.Info("shutting down: closing every connection with 1001")
-	grace := time.Duration(c.Int("closems")+c.Int("killms"))*time.Millisecond + 2*time.Second
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
+	grace := cfg.CloseGrace + cfg.KillGrace + 2*time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	return srv.Shutdown(ctx)
+}
+
+// configFromFlags checks the flags against each other and builds the
+// server's configuration.
+func configFromFlags(c *cli.Context) (gateway.Config, error) {
+	cfg := gateway.Config{
+		Dir:              c.String("dir"),
+		Allow:            c.StringSlice("allow"),
+		Deny:             c.StringSlice("deny"),
+		CGIDir:           c.String("cgidir"),
+		StaticDir:        c.String("staticdir"),
+		Addresses:        c.StringSlice("address"),
+		Port:             c.Int("port"),
+		UnixSocket:       c.String("unixsocket"),
+		MaxForks:         c.Int("maxforks"),
+		CloseGrace:       time.Duration(c.Int("closems")) * time.Millisecond,
+		KillGrace:        time.Duration(c.Int("killms")) * time.Millisecond,
+		PassEnv:          splitList(c.String("passenv")),
+		ReverseLookup:    c.Bool("reverselookup"),
+		User:             c.String("user"),
+		Group:            c.String("group"),
+		MaxMessageSize:   c.Int64("max-message-size"),
+		ChunkSize:        c.Int("chunk-size"),
+		Term:             c.String("term"),
+		HandshakeTimeout: c.Duration("handshake-timeout"),
+		PingInterval:     c.Duration("ping-interval"),
+		PingTimeout:      c.Duration("ping-timeout"),
+		Protocols:        splitList(c.String("protocol")),
+		Compression:      c.Bool("permessage-deflate"),
+		Headers:          c.StringSlice("header"),
+		HeadersWS:        c.StringSlice("header-ws"),
+		HeadersHTTP:      c.StringSlice("header-http"),
+		Origins:          splitList(c.String("origin")),
+		SameOrigin:       c.Bool("sameorigin"),
+		BasicAuth:        c.StringSlice("basic-auth"),
+		Htpasswd:         c.String("htpasswd"),
+		RedirPort:        c.Int("redirport"),
+		Version:          version,
+	}
+	for _, n := range []string{"port", "closems", "killms", "maxforks", "max-message-size", "redirport"} {
+		if c.Int64(n) < 0 {
+			return cfg, fmt.Errorf("--%s must not be negative", n)
+		}
+	}
+	for _, n := range []string{"ping-interval", "ping-timeout", "handshake-timeout"} {
+		if c.Duration(n) < 0 {
+			return cfg, fmt.Errorf("--%s must not be negative", n)
+		}
+	}
+	if cfg.ChunkSize <= 0 {
+		return cfg, errors.New("--chunk-size must be positive")
+	}
+	var err error
+	if cfg.Mode, err = modeFromFlags(c); err != nil {
+		return cfg, err
+	}
+	if c.Bool("devconsole") && cfg.StaticDir != "" {
+		return cfg, errors.New("--devconsole and --staticdir exclude each other: the console is served only without --staticdir")
+	}
+	if c.Bool("ssl") || c.IsSet("sslcert") || c.IsSet("sslkey") {
+		cfg.TLSCert, cfg.TLSKey = c.String("sslcert"), c.String("sslkey")
+		if cfg.TLSCert == "" || cfg.TLSKey == "" {
+			return cfg, errors.New("--ssl needs both --sslcert FILE and --sslkey FILE")
+		}
+	}
+	if cfg.UnixSocket != "" && (c.IsSet("address") || cfg.RedirPort != 0) {
+		return cfg, errors.New("--unixsocket replaces --address and --port; --redirport needs a TCP port")
+	}
+	if cfg.Dir != "" {
+		if c.NArg() > 0 {
+			return cfg, fmt.Errorf("give either --dir or a COMMAND, not both (got --dir %s and %s)", cfg.Dir, c.Args().First())
+		}
+		return cfg, nil
+	}
+	if c.NArg() == 0 {
+		return cfg, errors.New("no COMMAND given: wsgate [options] COMMAND [ARGS...] or wsgate --dir DIR (see wsgate --help)")
+	}
+	cfg.Command = c.Args().Slice()
+	path, err := exec.LookPath(cfg.Command[0])
+	if err != nil {
+		return cfg, fmt.Errorf("cannot run %s: %w", cfg.Command[0], unwrapExecError(err))
+	}
+	cfg.Command[0] = path
+	return cfg, nil
 }
 
 // modeFromFlags picks the mode; the mode flags exclude each other.
@@ -200,9 +255,16 @@ func modeFromFlags(c *cli.Context) (gateway.Mode, error) {
 	return mode, nil
 }
 
+// logLevels maps level names, websocketd's included, to slog's levels.
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug, "trace": slog.LevelDebug,
+	"info": slog.LevelInfo, "access": slog.LevelInfo,
+	"warn": slog.LevelWarn, "error": slog.LevelError, "fatal": slog.LevelError,
+}
+
 func newLogger(level, format string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
+	l, ok := logLevels[strings.ToLower(level)]
+	if !ok {
 		return nil, fmt.Errorf("--loglevel %q: use debug, info, warn or error", level)
 	}
 	opts := &slog.HandlerOptions{Level: l}

@@ -23,10 +23,27 @@ const (
 
 // Config is everything the server needs, as the command line gave it.
 type Config struct {
-	Command   []string // the program (looked up already) and its arguments
-	Addresses []string // interfaces to listen on; empty means loopback only
-	Port      int      // 0 picks a free port
-	StaticDir string   // serve plain GETs from here instead of the built-in pages
+	Command    []string // the program (looked up already) and its arguments
+	Dir        string   // instead of Command: run the programs under Dir by URL path
+	Allow      []string // globs over paths under Dir that may run; empty: all
+	Deny       []string // globs over paths under Dir that may not run; wins over Allow
+	CGIDir     string   // serve CGI programs under CGIDir over plain HTTP
+	StaticDir  string   // serve plain GETs from here instead of the built-in pages
+	Addresses  []string // interfaces to listen on; empty means loopback only
+	Port       int      // 0 picks a free port
+	UnixSocket string   // listen on this Unix socket instead of TCP
+
+	TLSCert, TLSKey string // serve wss:// and https:// with this certificate
+	RedirPort       int    // with TLS: a plain-HTTP port that redirects to it
+	Origins         []string
+	SameOrigin      bool
+	BasicAuth       []string // USER:PASSWORD entries
+	Htpasswd        string   // a file of USER:BCRYPT entries
+	Headers         []string // "Name: value" for every response
+	HeadersWS       []string // ... for 101 responses only
+	HeadersHTTP     []string // ... for plain HTTP responses only
+	User, Group     string   // run children as this user and group (wsgate must be root)
+	ReverseLookup   bool     // REMOTE_HOST by reverse DNS
 
 	MaxForks       int           // at most this many children at once; 0 means no limit
 	CloseGrace     time.Duration // from stdin EOF to SIGTERM

@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cgi"
+	"os/user"
 	"strconv"
 	"sync"
+	"syscall"
 
 	"github.com/gobwas/ws"
 
@@ -20,12 +23,23 @@ import (
 // Server serves one configuration on one or more listeners. Its lifecycle
 // follows net/http: New, Listen, Serve, Shutdown.
 type Server struct {
-	cfg       Config
-	log       *slog.Logger
-	pages     http.Handler
-	forks     forkLimit
+	cfg        Config
+	log        *slog.Logger
+	router     router
+	dirRouter  *dirRouter // set in --dir mode
+	cgiRouter  *dirRouter // set with --cgidir
+	pages      http.Handler
+	origins    originPolicy
+	auth       *basicAuth
+	certs      *certReloader
+	credential *syscall.Credential
+	headers    struct{ all, ws, http http.Header }
+	forks      forkLimit
+
 	http      *http.Server
+	redirect  *http.Server
 	listeners []net.Listener
+	redirects []net.Listener
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
@@ -33,11 +47,9 @@ type Server struct {
 	active   sync.WaitGroup // one per session, done after its child is gone
 }
 
-// New checks cfg and prepares a server; it does not listen yet.
+// New checks cfg and prepares a server; it does not listen yet. Every
+// mistake in cfg is reported here, before anything listens.
 func New(cfg Config) (*Server, error) {
-	if len(cfg.Command) == 0 {
-		return nil, errors.New("no command to run")
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -47,75 +59,118 @@ func New(cfg Config) (*Server, error) {
 		forks:    forkLimit{max: int64(cfg.MaxForks)},
 		sessions: make(map[*session]struct{}),
 	}
-	if cfg.StaticDir != "" {
-		h, err := static.Dir(cfg.StaticDir)
-		if err != nil {
+	var err error
+	switch {
+	case cfg.Dir != "" && len(cfg.Command) > 0:
+		return nil, errors.New("give either --dir or a COMMAND, not both")
+	case cfg.Dir != "":
+		if s.dirRouter, err = newDirRouter(cfg.Dir, cfg.Allow, cfg.Deny); err != nil {
 			return nil, err
 		}
-		s.pages = h
-	} else {
-		front := static.ConsolePage
-		if cfg.Mode == TerminalMode {
-			front = static.TerminalPage
-		}
-		s.pages = static.Builtin(front)
+		s.router = s.dirRouter
+	case len(cfg.Command) > 0:
+		s.router = commandRouter{cfg.Command}
+	default:
+		return nil, errors.New("no COMMAND and no --dir: nothing to run")
 	}
+	if cfg.CGIDir != "" {
+		if s.cgiRouter, err = newDirRouter(cfg.CGIDir, nil, nil); err != nil {
+			return nil, fmt.Errorf("--cgidir: %w", err)
+		}
+	}
+	if s.pages, err = s.newPages(); err != nil {
+		return nil, err
+	}
+	if s.origins.allowed, err = parseOriginRules(cfg.Origins); err != nil {
+		return nil, err
+	}
+	s.origins.sameOrigin = cfg.SameOrigin
+	if s.auth, err = newBasicAuth(cfg.BasicAuth, cfg.Htpasswd); err != nil {
+		return nil, err
+	}
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		if s.certs, err = newCertReloader(cfg.TLSCert, cfg.TLSKey, s.log); err != nil {
+			return nil, err
+		}
+	} else if cfg.RedirPort != 0 {
+		return nil, errors.New("--redirport redirects to TLS: it needs --ssl with --sslcert and --sslkey")
+	}
+	if s.credential, err = lookupCredential(cfg.User, cfg.Group); err != nil {
+		return nil, err
+	}
+	if s.credential != nil && cfg.CGIDir != "" {
+		return nil, errors.New("--cgidir programs cannot be run as --user/--group yet: drop one of them")
+	}
+	for _, h := range []struct {
+		flag    string
+		entries []string
+		dst     *http.Header
+	}{{"header", cfg.Headers, &s.headers.all}, {"header-ws", cfg.HeadersWS, &s.headers.ws}, {"header-http", cfg.HeadersHTTP, &s.headers.http}} {
+		if *h.dst, err = parseHeaders(h.flag, h.entries); err != nil {
+			return nil, err
+		}
+	}
+	s.headers.ws = merged(s.headers.all, s.headers.ws)
+	s.headers.http = merged(s.headers.all, s.headers.http)
 	s.http = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: cfg.HandshakeTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	if s.certs != nil {
+		s.http.TLSConfig = s.certs.tlsConfig()
+	}
 	return s, nil
 }
 
-// Listen binds every configured address. With no address it binds the
-// loopback interfaces only: exposing a program to the network is an
-// explicit choice. With --port 0 the first listener picks a free port and the
-// others use the same one.
-func (s *Server) Listen() error {
-	addrs := s.cfg.Addresses
-	loopbackOnly := len(addrs) == 0
-	if loopbackOnly {
-		addrs = []string{"127.0.0.1", "::1"}
+// newPages is what plain HTTP GETs get: --staticdir, or the built-in pages.
+func (s *Server) newPages() (http.Handler, error) {
+	if s.cfg.StaticDir != "" {
+		return static.Dir(s.cfg.StaticDir)
 	}
-	port := s.cfg.Port
-	for _, a := range addrs {
-		l, err := net.Listen("tcp", net.JoinHostPort(a, strconv.Itoa(port)))
+	front := static.ConsolePage
+	if s.cfg.Mode == TerminalMode {
+		front = static.TerminalPage
+	}
+	return static.Builtin(front), nil
+}
+
+// lookupCredential resolves --user and --group. Switching needs root.
+func lookupCredential(userName, groupName string) (*syscall.Credential, error) {
+	if userName == "" && groupName == "" {
+		return nil, nil
+	}
+	if syscall.Geteuid() != 0 {
+		return nil, errors.New("--user and --group need wsgate to run as root, to switch to them")
+	}
+	cred := &syscall.Credential{Uid: 0, Gid: 0}
+	if userName != "" {
+		u, err := user.Lookup(userName)
 		if err != nil {
-			if loopbackOnly && a == "::1" && len(s.listeners) > 0 {
-				continue // a machine without IPv6 loopback
+			return nil, fmt.Errorf("--user: %w", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		cred.Uid, cred.Gid = uint32(uid), uint32(gid)
+		groups, _ := u.GroupIds()
+		for _, g := range groups {
+			if id, err := strconv.Atoi(g); err == nil {
+				cred.Groups = append(cred.Groups, uint32(id))
 			}
-			s.closeListeners()
-			return fmt.Errorf("listen on %s: %w", net.JoinHostPort(a, strconv.Itoa(port)), err)
-		}
-		port = l.Addr().(*net.TCPAddr).Port
-		s.listeners = append(s.listeners, l)
-	}
-	return nil
-}
-
-// URLs are the ws:// addresses the server listens on.
-func (s *Server) URLs() []string {
-	var urls []string
-	for _, l := range s.listeners {
-		urls = append(urls, "ws://"+l.Addr().String()+"/")
-	}
-	return urls
-}
-
-// Serve accepts connections on every listener until Shutdown.
-func (s *Server) Serve() error {
-	errs := make(chan error, len(s.listeners))
-	for _, l := range s.listeners {
-		go func() { errs <- s.http.Serve(l) }()
-	}
-	var first error
-	for range s.listeners {
-		if err := <-errs; !errors.Is(err, http.ErrServerClosed) && first == nil {
-			first = err
 		}
 	}
-	return first
+	if groupName != "" {
+		g, err := user.LookupGroup(groupName)
+		if err != nil {
+			return nil, fmt.Errorf("--group: %w", err)
+		}
+		gid, _ := strconv.Atoi(g.Gid)
+		cred.Gid = uint32(gid)
+	}
+	if cred.Groups == nil {
+		cred.Groups = []uint32{cred.Gid} // drop root's supplementary groups
+	}
+	return cred, nil
 }
 
 // Shutdown stops accepting, sends close 1001 to every client, and waits until
@@ -128,6 +183,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	err := s.http.Shutdown(ctx)
+	if s.redirect != nil {
+		s.redirect.Shutdown(ctx)
+	}
 	done := make(chan struct{})
 	go func() { s.active.Wait(); close(done) }()
 	select {
@@ -138,18 +196,43 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-func (s *Server) closeListeners() {
-	for _, l := range s.listeners {
-		l.Close()
+// ReloadCertificate re-reads the TLS certificate files (on SIGHUP).
+func (s *Server) ReloadCertificate() {
+	if s.certs != nil {
+		s.certs.Reload()
 	}
-	s.listeners = nil
 }
 
-// ServeHTTP routes a request: a WebSocket upgrade runs the program, anything
-// else gets the pages (the built-in clients, or --staticdir).
+// ServeHTTP checks a request (credentials, then origin and path for an
+// upgrade) and routes it: an upgrade runs a program, anything else gets the
+// pages (the built-in clients, --staticdir or --cgidir).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	remoteUser := ""
+	if s.auth != nil {
+		user, ok := s.auth.check(r)
+		if !ok {
+			s.log.Info("request refused: no valid credentials", "remote", r.RemoteAddr, "path", r.URL.Path, "user", user)
+			addHeaders(w, s.headers.http)
+			s.auth.challenge(w)
+			return
+		}
+		remoteUser = user
+	}
 	if !wsio.IsUpgradeRequest(r) {
-		s.pages.ServeHTTP(w, r)
+		addHeaders(w, s.headers.http)
+		s.servePlain(w, r)
+		return
+	}
+	addHeaders(w, s.headers.all) // refusals before the upgrade are plain responses
+	if err := s.origins.check(r); err != nil {
+		s.log.Warn("upgrade refused: origin", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
+		http.Error(w, "forbidden: "+err.Error(), http.StatusForbidden)
+		return
+	}
+	ep, err := s.router.route(r.URL.Path)
+	if err != nil {
+		s.log.Info("upgrade refused: no program", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
+		http.NotFound(w, r)
 		return
 	}
 	if !s.forks.acquire() {
@@ -159,6 +242,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn, err := wsio.Upgrade(w, r, wsio.Options{
 		MaxMessageSize: s.maxInputMessage(),
+		Header:         s.headers.ws,
 		Protocols:      s.cfg.Protocols,
 		Compression:    s.cfg.Compression,
 		PingInterval:   s.cfg.PingInterval,
@@ -169,7 +253,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
 		return
 	}
-	sess := newSession(s, conn, r)
+	sess := newSession(s, conn, r, ep, remoteUser)
 	defer s.untrack(sess)
 	if !s.track(sess) {
 		s.forks.release()
@@ -178,6 +262,42 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess.run()
+}
+
+// servePlain answers a plain HTTP request: a CGI program under --cgidir, a
+// file of --staticdir, or a built-in page. In --dir mode the built-in
+// console is only for paths that name a program, and / lists them.
+func (s *Server) servePlain(w http.ResponseWriter, r *http.Request) {
+	if s.cgiRouter != nil {
+		if ep, err := s.cgiRouter.route(r.URL.Path); err == nil {
+			s.serveCGI(w, r, ep)
+			return
+		}
+	}
+	if s.dirRouter != nil && s.cfg.StaticDir == "" && !static.IsAsset(r.URL.Path) {
+		if r.URL.Path == "/" {
+			static.ServeIndex(w, r, s.dirRouter.endpoints(1000, 8))
+			return
+		}
+		if _, err := s.dirRouter.route(r.URL.Path); err != nil {
+			s.log.Debug("no endpoint", "path", r.URL.Path, "reason", err)
+			http.NotFound(w, r)
+			return
+		}
+	}
+	s.pages.ServeHTTP(w, r)
+}
+
+// serveCGI runs a --cgidir program for one HTTP request (RFC 3875).
+func (s *Server) serveCGI(w http.ResponseWriter, r *http.Request, ep endpoint) {
+	h := &cgi.Handler{
+		Path:       ep.Program,
+		Root:       ep.ScriptName,
+		Env:        []string{"SERVER_SOFTWARE=wsgate/" + s.cfg.Version},
+		InheritEnv: s.cfg.PassEnv,
+		Logger:     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	h.ServeHTTP(w, r)
 }
 
 // maxInputMessage is the largest message a client may send. On a line

@@ -1,12 +1,14 @@
 package gateway
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,25 +23,29 @@ import (
 // reads the child's stdout (pumpChildToClient) and ends the connection when
 // the child is done; one that logs the child's stderr.
 type session struct {
-	srv   *Server
-	conn  *wsio.Conn
-	req   *http.Request
-	id    string
-	log   *slog.Logger
-	start time.Time
-	child *process.Child
-	flow  flowGate // output pause in TerminalMode
+	srv        *Server
+	conn       *wsio.Conn
+	req        *http.Request
+	endpoint   endpoint
+	remoteUser string // the Basic-authenticated user, if any
+	id         string
+	log        *slog.Logger
+	start      time.Time
+	child      *process.Child
+	flow       flowGate // output pause in TerminalMode
 }
 
-func newSession(srv *Server, conn *wsio.Conn, r *http.Request) *session {
+func newSession(srv *Server, conn *wsio.Conn, r *http.Request, ep endpoint, remoteUser string) *session {
 	id := newID()
 	return &session{
-		srv:   srv,
-		conn:  conn,
-		req:   r,
-		id:    id,
-		log:   srv.log.With("conn", id),
-		start: time.Now(),
+		srv:        srv,
+		conn:       conn,
+		req:        r,
+		endpoint:   ep,
+		remoteUser: remoteUser,
+		id:         id,
+		log:        srv.log.With("conn", id),
+		start:      time.Now(),
 	}
 }
 
@@ -100,10 +106,11 @@ func (s *session) startChild() (*process.Child, error) {
 		req.Extra = append(req.Extra, "WEBSOCKET_PROTOCOL="+p)
 	}
 	child, err := process.Start(process.Config{
-		Path:     cfg.Command[0],
-		Args:     cfg.Command,
-		Env:      process.CGIEnv(req, cfg.PassEnv),
-		Terminal: terminal,
+		Path:       s.endpoint.Program,
+		Args:       s.endpoint.Args,
+		Env:        process.CGIEnv(req, cfg.PassEnv),
+		Terminal:   terminal,
+		Credential: s.srv.credential,
 		OnExit: func() {
 			ready.Wait()
 			time.AfterFunc(cfg.CloseGrace, func() {
@@ -125,16 +132,38 @@ func (s *session) cgiRequest() process.Request {
 	if addr, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		_, serverPort, _ = net.SplitHostPort(addr.String())
 	}
-	return process.Request{
+	req := process.Request{
 		HTTP:       r,
-		ScriptName: "/",
-		PathInfo:   r.URL.Path,
+		ScriptName: s.endpoint.ScriptName,
+		PathInfo:   s.endpoint.PathInfo,
 		ServerName: serverName,
 		ServerPort: serverPort,
 		ID:         s.id,
 		TLS:        r.TLS != nil,
 		Software:   "wsgate/" + s.srv.cfg.Version,
 	}
+	if s.remoteUser != "" {
+		req.Extra = append(req.Extra, "REMOTE_USER="+s.remoteUser, "AUTH_TYPE=Basic")
+	}
+	if s.srv.cfg.ReverseLookup {
+		req.RemoteHost = reverseLookup(r.RemoteAddr)
+	}
+	return req
+}
+
+// reverseLookup finds the name of a client's address for REMOTE_HOST
+// (--reverselookup), or gives the address back when it has none.
+func reverseLookup(remoteAddr string) string {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return remoteAddr
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if names, err := net.DefaultResolver.LookupAddr(ctx, host); err == nil && len(names) > 0 {
+		return strings.TrimSuffix(names[0], ".")
+	}
+	return host
 }
 
 // finishWithExitStatus ends the connection once the child's output is all

@@ -15,6 +15,7 @@ type Request struct {
 	PathInfo   string // the rest of the URL path
 	ServerName string
 	ServerPort string
+	RemoteHost string // REMOTE_HOST; empty means the client's address
 	ID         string // unique per connection, as UNIQUE_ID
 	TLS        bool
 	Software   string // SERVER_SOFTWARE, e.g. "wsgate/1.0.0"
@@ -30,6 +31,9 @@ func CGIEnv(req Request, passEnv []string) []string {
 	remoteHost, remotePort, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		remoteHost = r.RemoteAddr
+	}
+	if req.RemoteHost == "" {
+		req.RemoteHost = remoteHost
 	}
 	env := make([]string, 0, 24+len(r.Header)+len(passEnv))
 	for _, name := range passEnv {
@@ -49,7 +53,7 @@ func CGIEnv(req Request, passEnv []string) []string {
 		"PATH_INFO="+req.PathInfo,
 		"QUERY_STRING="+r.URL.RawQuery,
 		"REMOTE_ADDR="+remoteHost,
-		"REMOTE_HOST="+remoteHost,
+		"REMOTE_HOST="+req.RemoteHost,
 		"REMOTE_PORT="+remotePort,
 		"UNIQUE_ID="+req.ID,
 	)

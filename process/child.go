@@ -15,6 +15,8 @@ type Config struct {
 	// Terminal runs the child on a pseudo-terminal of TerminalSize.
 	Terminal     Terminal
 	TerminalSize Size
+	// Credential, if set, is the user and groups the child runs as.
+	Credential *syscall.Credential
 	// OnExit, if set, is called once the child has been reaped.
 	OnExit func()
 }
@@ -54,7 +56,7 @@ func Start(cfg Config) (*Child, error) {
 		if size == (Size{}) {
 			size = DefaultSize
 		}
-		master, slave, err := openTerminal(cfg.Terminal, size)
+		master, slave, err := openTerminal(cfg.Terminal, size, cfg.Credential)
 		if err != nil {
 			return fail(err)
 		}
@@ -84,6 +86,7 @@ func Start(cfg Config) (*Child, error) {
 		// leader is also the leader of its process group.
 		sys = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	}
+	sys.Credential = cfg.Credential
 	c := &Child{
 		Stdin:    parentEnds[0],
 		Stdout:   parentEnds[1],

@@ -3,6 +3,7 @@ package process
 import (
 	"fmt"
 	"os"
+	"syscall"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
@@ -37,13 +38,17 @@ const MaxTerminalLine = 4095
 
 // openTerminal opens a pseudo-terminal for mode and returns the master (our
 // end) and the slave (the child's), already configured.
-func openTerminal(mode Terminal, size Size) (master, slave *os.File, err error) {
+func openTerminal(mode Terminal, size Size, owner *syscall.Credential) (master, slave *os.File, err error) {
 	master, slave, err = pty.Open()
 	if err != nil {
 		return nil, nil, fmt.Errorf("open pseudo-terminal: %w", err)
 	}
 	if err = configureTerminal(slave, mode); err == nil {
 		err = Resize(master, size)
+	}
+	if err == nil && owner != nil {
+		// The terminal belongs to whoever runs on it, as after a login.
+		err = slave.Chown(int(owner.Uid), int(owner.Gid))
 	}
 	if err != nil {
 		master.Close()

@@ -6,6 +6,7 @@ package static
 import (
 	"embed"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"net/http"
 	"os"
@@ -63,4 +64,27 @@ func Dir(dir string) (http.Handler, error) {
 		return nil, fmt.Errorf("--staticdir: %w", err)
 	}
 	return http.FileServerFS(root.FS()), nil
+}
+
+// IsAsset reports whether path is one of the built-in pages' files.
+func IsAsset(path string) bool { return strings.HasPrefix(path, AssetPrefix) }
+
+var indexPage = template.Must(template.New("index").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>wsgate endpoints</title>
+<link rel="stylesheet" href="/.wsgate/wsgate.css"></head>
+<body>
+<h1>wsgate endpoints</h1>
+{{if .}}<p>Each link opens a console connected to that program.</p>
+<ul id="endpoints">{{range .}}<li><a href="{{.}}">{{.}}</a></li>{{end}}</ul>
+{{else}}<p>No program here can be run: none is executable, or --allow/--deny exclude them all.</p>{{end}}
+</body>
+</html>
+`))
+
+// ServeIndex lists the endpoints of a --dir tree, each linking to its console.
+func ServeIndex(w http.ResponseWriter, r *http.Request, endpoints []string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	indexPage.Execute(w, endpoints)
 }

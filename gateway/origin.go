@@ -1,0 +1,103 @@
+package gateway
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// originPolicy decides which web pages may open WebSockets here (--origin,
+// --sameorigin). Browsers always send Origin, so with a policy in force a
+// request without one is refused too.
+type originPolicy struct {
+	allowed    []originRule
+	sameOrigin bool
+}
+
+// originRule is one --origin entry: [scheme://]host[:port]. An empty
+// scheme or port matches any.
+type originRule struct{ scheme, host, port string }
+
+func parseOriginRules(entries []string) ([]originRule, error) {
+	var rules []originRule
+	for _, e := range entries {
+		var r originRule
+		rest := e
+		if i := strings.Index(rest, "://"); i >= 0 {
+			r.scheme, rest = strings.ToLower(rest[:i]), rest[i+3:]
+		}
+		rest = strings.TrimSuffix(rest, "/")
+		r.host = rest
+		if h, p, err := net.SplitHostPort(rest); err == nil {
+			r.host, r.port = h, p
+		}
+		r.host = strings.ToLower(strings.Trim(r.host, "[]"))
+		if r.host == "" || strings.ContainsAny(r.host, "/?#@ ") {
+			return nil, fmt.Errorf("--origin %q: want [scheme://]host[:port]", e)
+		}
+		rules = append(rules, r)
+	}
+	return rules, nil
+}
+
+func (p originPolicy) active() bool { return p.sameOrigin || len(p.allowed) > 0 }
+
+// check returns why r's origin is refused, or nil.
+func (p originPolicy) check(r *http.Request) error {
+	if !p.active() {
+		return nil
+	}
+	raw := r.Header.Get("Origin")
+	if raw == "" {
+		return fmt.Errorf("no Origin header (required by --origin/--sameorigin)")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("origin %q is not a URL with a host", raw)
+	}
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if port == "" {
+		port = defaultPort(scheme)
+	}
+	if p.sameOrigin {
+		reqHost, reqPort := splitHostDefaultPort(r.Host, r.TLS != nil)
+		if host != reqHost || port != reqPort {
+			return fmt.Errorf("origin %q is not the same as host %q (--sameorigin)", raw, r.Host)
+		}
+	}
+	if len(p.allowed) == 0 {
+		return nil
+	}
+	for _, rule := range p.allowed {
+		if (rule.scheme == "" || rule.scheme == scheme) && rule.host == host && (rule.port == "" || rule.port == port) {
+			return nil
+		}
+	}
+	return fmt.Errorf("origin %q is not in --origin", raw)
+}
+
+func defaultPort(scheme string) string {
+	switch scheme {
+	case "https", "wss":
+		return "443"
+	}
+	return "80"
+}
+
+// splitHostDefaultPort splits a Host header, filling in the port the scheme
+// implies.
+func splitHostDefaultPort(hostport string, tls bool) (host, port string) {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host, port = hostport, ""
+	}
+	if port == "" {
+		port = "80"
+		if tls {
+			port = "443"
+		}
+	}
+	return strings.ToLower(strings.Trim(host, "[]")), port
+}

@@ -1,0 +1,194 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// endpoint is the program a request runs and how CGI names it.
+type endpoint struct {
+	Program    string   // real path of the program
+	Args       []string // argv, starting with argv[0]
+	ScriptName string   // the URL path that names the program
+	PathInfo   string   // the rest of the URL path
+}
+
+// errNoEndpoint is a path that runs nothing; the reason says why, for the log.
+type errNoEndpoint struct{ reason string }
+
+func (e *errNoEndpoint) Error() string { return e.reason }
+
+func noEndpoint(format string, args ...any) error {
+	return &errNoEndpoint{fmt.Sprintf(format, args...)}
+}
+
+// router maps a URL path to the endpoint it runs.
+type router interface {
+	route(urlPath string) (endpoint, error)
+}
+
+// commandRouter runs the one command for every path.
+type commandRouter struct{ command []string }
+
+func (r commandRouter) route(urlPath string) (endpoint, error) {
+	return endpoint{Program: r.command[0], Args: r.command, ScriptName: "/", PathInfo: urlPath}, nil
+}
+
+// dirRouter maps paths to programs under a directory (--dir), failing
+// closed: hidden names, "..", symlinks that leave the directory, files
+// that are not executable and anything --allow/--deny exclude are not found.
+type dirRouter struct {
+	dir   string   // absolute, symlinks resolved
+	root  *os.Root // every lookup goes through it: nothing outside dir
+	allow []string // globs over the path under dir; empty allows all
+	deny  []string // globs over the path under dir; deny wins
+}
+
+// indexProgram is run for a path that names a directory.
+const indexProgram = "index"
+
+func newDirRouter(dir string, allow, deny []string) (*dirRouter, error) {
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--dir %s: %w", dir, err)
+	}
+	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("--dir %s: not a directory", dir)
+	}
+	for _, g := range append(append([]string{}, allow...), deny...) {
+		if _, err := path.Match(g, ""); err != nil {
+			return nil, fmt.Errorf("bad glob %q: %w", g, err)
+		}
+	}
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, fmt.Errorf("--dir %s: %w", dir, err)
+	}
+	return &dirRouter{dir: abs, root: root, allow: allow, deny: deny}, nil
+}
+
+// route resolves urlPath segment by segment: the first segment that names
+// a file is the program, the rest is PATH_INFO; a path that ends in a
+// directory runs that directory's index program.
+func (d *dirRouter) route(urlPath string) (endpoint, error) {
+	segments := strings.FieldsFunc(urlPath, func(r rune) bool { return r == '/' })
+	rel := "."
+	for i, seg := range segments {
+		if strings.HasPrefix(seg, ".") {
+			return endpoint{}, noEndpoint("%q: hidden names, . and .. are never served", seg)
+		}
+		if strings.ContainsAny(seg, "\\\x00") {
+			return endpoint{}, noEndpoint("%q: bad character in path", seg)
+		}
+		rel = path.Join(rel, seg)
+		fi, err := d.root.Stat(rel)
+		if err != nil {
+			return endpoint{}, noEndpoint("%s: %v", rel, rootError(err))
+		}
+		if fi.IsDir() {
+			continue
+		}
+		rest := ""
+		if i+1 < len(segments) {
+			rest = "/" + strings.Join(segments[i+1:], "/")
+		}
+		return d.program(rel, rest)
+	}
+	return d.program(path.Join(rel, indexProgram), "")
+}
+
+// program checks that rel is a runnable program that --allow and --deny let
+// through, and finds its real path.
+func (d *dirRouter) program(rel, pathInfo string) (endpoint, error) {
+	if !d.allowed(rel) {
+		return endpoint{}, noEndpoint("%s: excluded by --allow/--deny", rel)
+	}
+	fi, err := d.root.Stat(rel)
+	if err != nil {
+		return endpoint{}, noEndpoint("%s: %v", rel, rootError(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return endpoint{}, noEndpoint("%s: not a regular file", rel)
+	}
+	// The root has confined every step; resolving the same name once more
+	// gives the path to execute, and it must still lie inside dir.
+	real, err := filepath.EvalSymlinks(filepath.Join(d.dir, filepath.FromSlash(rel)))
+	if err != nil || !strings.HasPrefix(real, d.dir+string(filepath.Separator)) {
+		return endpoint{}, noEndpoint("%s: resolves outside --dir", rel)
+	}
+	if unix.Access(real, unix.X_OK) != nil || fi.Mode()&0o111 == 0 {
+		return endpoint{}, noEndpoint("%s: not executable", rel)
+	}
+	return endpoint{Program: real, Args: []string{real}, ScriptName: "/" + rel, PathInfo: pathInfo}, nil
+}
+
+// allowed applies --allow and --deny to a path under dir.
+func (d *dirRouter) allowed(rel string) bool {
+	for _, g := range d.deny {
+		if ok, _ := path.Match(g, rel); ok {
+			return false
+		}
+	}
+	if len(d.allow) == 0 {
+		return true
+	}
+	for _, g := range d.allow {
+		if ok, _ := path.Match(g, rel); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// rootError shortens os.Root's errors for the log.
+func rootError(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "does not exist"
+	case strings.Contains(err.Error(), "escapes from parent"), strings.Contains(err.Error(), "path escapes"):
+		return "leaves --dir"
+	}
+	return err.Error()
+}
+
+// endpoints lists the programs reachable under dir, for the index page:
+// at most limit of them, at most maxDepth directories deep.
+func (d *dirRouter) endpoints(limit, maxDepth int) []string {
+	var found []string
+	fs.WalkDir(d.root.FS(), ".", func(p string, e fs.DirEntry, err error) error {
+		if err != nil || len(found) >= limit {
+			return fs.SkipDir
+		}
+		if p == "." {
+			return nil
+		}
+		if strings.HasPrefix(e.Name(), ".") || (e.IsDir() && strings.Count(p, "/") >= maxDepth) {
+			if e.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if e.IsDir() {
+			return nil
+		}
+		if ep, err := d.program(p, ""); err == nil {
+			url := ep.ScriptName
+			if path.Base(p) == indexProgram {
+				url = strings.TrimSuffix(url, indexProgram)
+			}
+			found = append(found, url)
+		}
+		return nil
+	})
+	return found
+}
