@@ -3,7 +3,14 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build run test check vet fmt-check clean
+# The browser tests (browser_test.go) drive this Chromium (chromiumPath in
+# e2e_browser_helpers_test.go); under CI=true they fail without it, elsewhere
+# they skip.
+CHROMIUM := /usr/bin/chromium
+# apt-get needs root: use sudo when we are not root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: build run test test-deps fuzz vet fmt-check clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o wsgate .
@@ -12,8 +19,30 @@ build:
 run: build
 	./wsgate --port 8080 ./testscripts/echo.pl
 
-test: fmt-check vet
+test: test-deps fmt-check vet
 	$(GO) test -race ./...
+
+# Installs what the tests need beyond Go, only when it is missing: Chromium
+# for the browser tests and websocketd for the compatibility test (Debian's
+# chromium and websocketd packages).
+TEST_PACKAGES := chromium:$(CHROMIUM) websocketd:/usr/bin/websocketd
+test-deps:
+	@missing=""; for p in $(TEST_PACKAGES); do \
+		[ -x "$${p#*:}" ] || missing="$$missing $${p%%:*}"; \
+	done; \
+	if [ -z "$$missing" ]; then \
+		echo "test-deps: chromium and websocketd are installed"; \
+	else \
+		echo "test-deps: installing Debian's$$missing"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -q update || exit 1; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends $$missing || exit 1; \
+		for p in $(TEST_PACKAGES); do [ -x "$${p#*:}" ] || { echo "test-deps: still no $${p#*:}" >&2; exit 1; }; done; \
+	fi
+
+# A minute of coverage-guided fuzzing of the frame reader and the upgrade.
+fuzz:
+	$(GO) test -run XXX -fuzz FuzzReadMessage -fuzztime 30s ./wsio
+	$(GO) test -run XXX -fuzz FuzzUpgrade -fuzztime 30s ./wsio
 
 fmt-check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
