@@ -19,7 +19,7 @@ build:
 run: build
 	./wsgate --port 8080 ./testscripts/echo.pl
 
-test: test-deps fmt-check vet
+test: test-deps xterm-check fmt-check vet
 	$(GO) test -race ./...
 
 # Installs what the tests need beyond Go, only when it is missing: Chromium
@@ -52,3 +52,5 @@ vet:
 
 clean:
 	rm -f wsgate
+
+include static/xterm.mk

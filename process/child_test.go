@@ -147,3 +147,28 @@ func TestLineTerminalEOFOnStop(t *testing.T) {
 		t.Fatalf("cat ended with %v; ^D should have ended it with 0", c.Status())
 	}
 }
+
+func TestInteractiveTerminalHangsUpAtOnce(t *testing.T) {
+	// An interactive shell idle at its prompt must end on the hang-up that
+	// closing the terminal sends, not wait for SIGTERM or SIGKILL.
+	c, err := Start(Config{Path: "/bin/sh", Args: []string{"sh", "-i"}, Env: []string{"PATH=" + os.Getenv("PATH")}, Terminal: InteractiveTerminal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readDone := make(chan struct{})
+	go func() { io.Copy(io.Discard, c.Stdout); close(readDone) }()
+	time.Sleep(200 * time.Millisecond) // let the shell reach its prompt
+	start := time.Now()
+	c.Stop(5*time.Second, 5*time.Second)
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("Stop took %v: the hang-up did not end the shell", d)
+	}
+	if c.Status().Signal != syscall.SIGHUP {
+		t.Fatalf("status %v, want signal SIGHUP", c.Status())
+	}
+	select {
+	case <-readDone:
+	case <-time.After(3 * time.Second):
+		t.Fatal("the reader of the terminal was not released by Stop")
+	}
+}

@@ -40,7 +40,13 @@ const MaxTerminalLine = 4095
 // end) and the slave (the child's), already configured.
 func openTerminal(mode Terminal, size Size, owner *syscall.Credential) (master, slave *os.File, err error) {
 	master, slave, err = pty.Open()
+	if err == nil {
+		master, err = pollable(master)
+	}
 	if err != nil {
+		if slave != nil {
+			slave.Close()
+		}
 		return nil, nil, fmt.Errorf("open pseudo-terminal: %w", err)
 	}
 	if err = configureTerminal(slave, mode); err == nil {
@@ -56,6 +62,21 @@ func openTerminal(mode Terminal, size Size, owner *syscall.Credential) (master, 
 		return nil, nil, err
 	}
 	return master, slave, nil
+}
+
+// pollable returns f as a file in non-blocking mode, which Go's poller
+// handles: then Close interrupts a blocked Read and deadlines work. pty.Open
+// leaves the master blocking (it calls Fd), so a reader would hold it open.
+func pollable(f *os.File) (*os.File, error) {
+	defer f.Close()
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err == nil {
+		err = unix.SetNonblock(fd, true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
 }
 
 // Resize sets the size of the terminal behind master; the kernel sends
