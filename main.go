@@ -125,13 +125,15 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// Signals are caught before anything listens: a SIGTERM as soon as the
+	// listening line appears is a graceful shutdown too.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	if err := srv.Listen(); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.Writer, "wsgate %s listening on %s\n", version, strings.Join(srv.URLs(), " "))
 
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 	for {

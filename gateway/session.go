@@ -50,10 +50,13 @@ func newSession(srv *Server, conn *wsio.Conn, r *http.Request, ep endpoint, remo
 }
 
 // run lives the connection from upgrade to access log line.
+//
+// The --maxforks slot taken for it is given back once its child is gone and
+// before the access line: whoever sees the line may connect again.
 func (s *session) run() {
-	defer s.srv.forks.release()
 	child, err := s.startChild()
 	if err != nil {
+		s.srv.forks.release()
 		s.log.Error("cannot start program", "err", err)
 		s.conn.CloseWith(ws.StatusInternalServerError, "cannot start program")
 		s.drainAndClose()
@@ -85,6 +88,7 @@ func (s *session) run() {
 	s.conn.Close()
 	s.flow.resume()
 	child.Stop(s.srv.cfg.CloseGrace, s.srv.cfg.KillGrace)
+	s.srv.forks.release()
 	pumps.Wait()
 	s.logEnd(readErr, nil)
 }

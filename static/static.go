@@ -5,6 +5,7 @@ package static
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -63,7 +64,19 @@ func Dir(dir string) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--staticdir: %w", err)
 	}
-	return http.FileServerFS(root.FS()), nil
+	return http.FileServerFS(confinedFS{root.FS()}), nil
+}
+
+// confinedFS reports a path that leaves the root (a symlink pointing out) as
+// not found, the answer for any file outside, rather than as a server error.
+type confinedFS struct{ fs.FS }
+
+func (c confinedFS) Open(name string) (fs.File, error) {
+	f, err := c.FS.Open(name)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return f, err
 }
 
 // IsAsset reports whether path is one of the built-in pages' files.
