@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 # apt-get needs root: use sudo when we are not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: build run test test-deps fuzz vet fmt-check clean
+.PHONY: build run test test-deps conformance fuzz vet fmt-check clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o wsgate .
@@ -38,6 +38,11 @@ test-deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends $$missing || exit 1; \
 		for p in $(TEST_PACKAGES); do [ -x "$${p#*:}" ] || { echo "test-deps: still no $${p#*:}" >&2; exit 1; }; done; \
 	fi
+
+# The RFC 6455 conformance table, against the protocol layer (an in-process
+# echo) and the real binary (line mode and --binary, with cat).
+conformance:
+	$(GO) test -count=1 ./internal/conformance -run 'TestConformance' -v -args -table
 
 # A minute of coverage-guided fuzzing of the frame reader and the upgrade.
 fuzz:

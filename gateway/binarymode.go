@@ -14,12 +14,10 @@ const binaryBufferSize = 64 << 10
 // streams through without being held whole.
 func (s *session) pumpBytesToChild() error {
 	stdin := &inputSink{w: bufio.NewWriterSize(s.child.Stdin, binaryBufferSize), log: s.log}
+	s.conn.OnReadWait(stdin.Flush)
 	for {
 		if _, _, err := s.conn.ReadMessageTo(stdin); err != nil {
 			return err
-		}
-		if s.conn.Buffered() == 0 {
-			stdin.Flush()
 		}
 	}
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"io"
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
@@ -20,11 +21,13 @@ const (
 )
 
 // pumpLinesToChild forwards each text message to the child's stdin as one
-// line. It batches: stdin is flushed only when no more received data waits.
+// line. It batches: stdin is flushed whenever the reader has to wait for the
+// network, so messages that arrived together are written together.
 // On a pseudo-terminal each line is escaped so that no byte acts as a
 // control character. It returns when the connection ends.
 func (s *session) pumpLinesToChild() error {
 	stdin := &inputSink{w: bufio.NewWriterSize(s.child.Stdin, stdinBufferSize), log: s.log}
+	s.conn.OnReadWait(stdin.Flush)
 	onTerminal := s.srv.cfg.Mode == PTYMode
 	var msg, escaped []byte
 	for {
@@ -44,9 +47,6 @@ func (s *session) pumpLinesToChild() error {
 			stdin.Write(p)
 			stdin.Write(newline)
 		}
-		if s.conn.Buffered() == 0 {
-			stdin.Flush()
-		}
 		msg = p
 		if cap(msg) > keepBufferSize {
 			msg, escaped = nil, nil
@@ -56,13 +56,31 @@ func (s *session) pumpLinesToChild() error {
 
 var newline = []byte{'\n'}
 
+// flushBeforeRead runs flush before every read of r, that is, whenever the
+// reader of r is about to wait for more.
+type flushBeforeRead struct {
+	r     io.Reader
+	flush func()
+}
+
+func (f *flushBeforeRead) Read(p []byte) (int, error) {
+	f.flush()
+	return f.r.Read(p)
+}
+
+// flushToClient sends what is queued for the client; a failure shows in
+// the next write.
+func (s *session) flushToClient() { s.conn.Flush() }
+
 // pumpLinesToClient sends each line of the child's stdout as one message:
 // text when it is valid UTF-8, binary otherwise (an invalid text frame is
-// never sent). It flushes when no more output waits, so a burst of lines
-// leaves in one write. When stdout ends it closes the connection with the
-// child's exit status.
+// never sent). It flushes whenever it has to wait for more output, so a
+// burst of lines leaves in one write and no line waits behind a partial
+// one. When stdout ends it closes the connection with the child's exit
+// status.
 func (s *session) pumpLinesToClient() {
-	lines := process.NewLineReader(s.child.Stdout, stdoutBufferSize, int(s.srv.cfg.MaxMessageSize))
+	stdout := &flushBeforeRead{r: s.child.Stdout, flush: s.flushToClient}
+	lines := process.NewLineReader(stdout, stdoutBufferSize, int(s.srv.cfg.MaxMessageSize))
 	clientGone, splitLogged := false, false
 	for {
 		line, err := lines.Next()
@@ -76,11 +94,7 @@ func (s *session) pumpLinesToClient() {
 		if !utf8.Valid(line) {
 			op = ws.OpBinary
 		}
-		err = s.conn.WriteMessage(op, line)
-		if err == nil && lines.Buffered() == 0 {
-			err = s.conn.Flush()
-		}
-		if err != nil {
+		if s.conn.WriteMessage(op, line) != nil {
 			clientGone = true
 		}
 		if lines.Split() && !splitLogged {

@@ -38,6 +38,7 @@ const terminalOutputSize = 32 << 10
 // pumpKeysToTerminal handles the client's side of the terminal protocol.
 func (s *session) pumpKeysToTerminal() error {
 	input := &inputSink{w: bufio.NewWriterSize(s.child.Stdin, stdinBufferSize), log: s.log}
+	s.conn.OnReadWait(input.Flush)
 	var msg []byte
 	for {
 		op, p, err := s.conn.ReadMessage(msg)
@@ -50,10 +51,6 @@ func (s *session) pumpKeysToTerminal() error {
 		} else if err := s.terminalCommand(p, input); err != nil {
 			s.log.Info("bad terminal command; closing with 1003", "err", err)
 			s.conn.CloseWith(ws.StatusUnsupportedData, err.Error())
-			continue
-		}
-		if s.conn.Buffered() == 0 {
-			input.Flush()
 		}
 	}
 }

@@ -2,6 +2,7 @@ package wsio
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -41,9 +42,12 @@ func (c *Conn) CloseWith(code ws.StatusCode, reason string) {
 	}
 }
 
-// fail ends the connection because of something the peer sent: close frame
-// with code, half-close, and a brief drain so that the peer reads our close
-// frame (and every message before it) instead of a TCP reset.
+// fail ends the connection because of something the peer sent (RFC 6455
+// section 7.1.7): close frame with code, half-close, and then a brief drain
+// of whatever the peer still sends, unread, until it closes its side. So
+// the peer gets our close frame (and every message before it) instead of a
+// TCP reset, which unread data at close time would cause. Nothing after the
+// failure is processed, not even the peer's close frame.
 func (c *Conn) fail(code ws.StatusCode, reason string) error {
 	if !c.startClose(code, reason) {
 		return c.closeResult()
@@ -52,11 +56,9 @@ func (c *Conn) fail(code ws.StatusCode, reason string) error {
 		hc.CloseWrite()
 	}
 	c.netConn.SetReadDeadline(time.Now().Add(c.closeTimeout))
-	for {
-		if _, _, err := c.nextDataFrame(false); err != nil {
-			return c.closeResult()
-		}
-	}
+	c.br.Discard(c.br.Buffered())
+	io.Copy(io.Discard, c.netConn)
+	return c.closeResult()
 }
 
 // startClose records the server's close and sends its frame. It reports

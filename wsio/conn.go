@@ -2,6 +2,8 @@ package wsio
 
 import (
 	"bufio"
+	"bytes"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -20,6 +22,7 @@ type Conn struct {
 	netConn net.Conn
 
 	// Reader side: owned by the single reading goroutine.
+	src            *readWaitHook
 	br             *bufio.Reader
 	maxMessageSize int64
 	headerBuf      [ws.MaxHeaderSize - 2]byte
@@ -51,10 +54,23 @@ type Stats struct {
 	MessagesOut, BytesOut atomic.Int64
 }
 
+// readBufferSize is the read buffer of a connection.
+const readBufferSize = 4096
+
 func newConn(nc net.Conn, br *bufio.Reader, bw *bufio.Writer, opts Options) *Conn {
+	// Our own read buffer, over the hook, starting with whatever the
+	// handshake's buffer already holds (a client may send frames right
+	// behind its request).
+	src := &readWaitHook{r: nc}
+	var first io.Reader = src
+	if n := br.Buffered(); n > 0 {
+		early, _ := br.Peek(n)
+		first = io.MultiReader(bytes.NewReader(bytes.Clone(early)), src)
+	}
 	c := &Conn{
 		netConn:        nc,
-		br:             br,
+		src:            src,
+		br:             bufio.NewReaderSize(first, readBufferSize),
 		bw:             bw,
 		maxMessageSize: opts.MaxMessageSize,
 		closeTimeout:   opts.CloseTimeout,

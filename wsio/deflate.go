@@ -95,8 +95,9 @@ func (r *compressedPayload) Read(p []byte) (int, error) {
 		}
 		r.h, r.off = h, 0
 	}
-	r.size += r.h.Length - r.off
-	if max := r.c.maxMessageSize; max > 0 && r.size > max+max/64+1024 {
+	if max := r.c.maxMessageSize; max > 0 && r.h.Length-r.off > max+max/64+1024-r.size {
+		// Data that inflates to at most the limit never compresses to
+		// much more than the limit: refuse a message that is bigger still.
 		r.err = r.c.fail(ws.StatusMessageTooBig, fmt.Sprintf("compressed message is larger than %d bytes", max))
 		return 0, r.err
 	}
@@ -110,6 +111,7 @@ func (r *compressedPayload) Read(p []byte) (int, error) {
 	n, _ = r.c.br.Read(p[:n])
 	ws.Cipher(p[:n], r.h.Mask, int(r.off))
 	r.off += int64(n)
+	r.size += int64(n)
 	return n, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -152,7 +153,11 @@ func FuzzUpgrade(f *testing.F) {
 		nc := &fakeConn{in: bytes.NewReader(nil)}
 		w := &hijackRecorder{header: http.Header{}, conn: nc, rw: bufio.NewReadWriter(bufio.NewReader(nc), bufio.NewWriter(nc))}
 		c, err := Upgrade(w, req, Options{Protocols: []string{"chat"}, Compression: true})
-		resp, rerr := http.ReadResponse(bufio.NewReader(bytes.NewReader(nc.out.Bytes())), req)
+		answer := nc.out.Bytes()
+		if w.status != 0 { // answered through net/http, not on the hijacked connection
+			answer = fmt.Appendf(nil, "HTTP/1.1 %d %s\r\nContent-Length: %d\r\n\r\n%s", w.status, http.StatusText(w.status), len(answer), answer)
+		}
+		resp, rerr := http.ReadResponse(bufio.NewReader(bytes.NewReader(answer)), req)
 		if rerr != nil {
 			t.Fatalf("unparseable response %q: %v", nc.out.String(), rerr)
 		}

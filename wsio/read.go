@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 )
@@ -42,10 +43,32 @@ func (c *Conn) ReadMessageTo(w io.Writer) (ws.OpCode, int64, error) {
 	return op, n, err
 }
 
-// Buffered reports how many received bytes are waiting to be read. A reader
-// that forwards messages uses it to batch: flush downstream only when
-// nothing more is waiting.
+// Buffered reports how many received bytes wait in the read buffer.
+//
+// Deprecated: flush in OnReadWait instead; a partial frame in the buffer
+// makes Buffered non-zero although the reader is about to wait.
 func (c *Conn) Buffered() int { return c.br.Buffered() }
+
+// OnReadWait sets f to run each time the reader is about to wait for more
+// bytes from the network. A reader that forwards messages flushes there:
+// everything received so far has been handed on, and more may take a while.
+// So messages that arrive together leave together, and none waits behind a
+// frame that has only begun to arrive. Call it before the first read.
+func (c *Conn) OnReadWait(f func()) { c.src.beforeRead = f }
+
+// readWaitHook is the connection as the read buffer sees it: the hook runs
+// just before the buffer needs bytes it does not have.
+type readWaitHook struct {
+	r          io.Reader
+	beforeRead func()
+}
+
+func (h *readWaitHook) Read(p []byte) (int, error) {
+	if h.beforeRead != nil {
+		h.beforeRead()
+	}
+	return h.r.Read(p)
+}
 
 func (c *Conn) readMessage(sink func([]byte) error) (ws.OpCode, error) {
 	var op ws.OpCode
@@ -68,10 +91,12 @@ func (c *Conn) readMessage(sink func([]byte) error) (ws.OpCode, error) {
 		} else if compressed {
 			return 0, c.fail(ws.StatusProtocolError, "RSV1 set on a continuation frame")
 		}
-		size += h.Length
-		if c.maxMessageSize > 0 && size > c.maxMessageSize {
+		// Compared before adding: a declared length near 2^63 must not
+		// wrap the sum around the limit.
+		if c.maxMessageSize > 0 && h.Length > c.maxMessageSize-size {
 			return 0, c.fail(ws.StatusMessageTooBig, fmt.Sprintf("message is larger than %d bytes", c.maxMessageSize))
 		}
+		size += h.Length
 		if err := c.readPayload(h, op == ws.OpText, sink); err != nil {
 			return 0, err
 		}
@@ -184,11 +209,11 @@ func (c *Conn) handlePeerClose(p []byte) error {
 	}
 	if len(p) >= 2 {
 		peer.Code, peer.Reason = ws.ParseCloseFrameData(p)
-		if err := ws.CheckCloseFrameData(peer.Code, peer.Reason); err != nil {
-			if errors.Is(err, ws.ErrProtocolInvalidUTF8) {
-				return c.fail(ws.StatusInvalidFramePayloadData, "invalid UTF-8 in close reason")
-			}
-			return c.fail(ws.StatusProtocolError, fmt.Sprintf("close code %d: %v", peer.Code, err))
+		if !validCloseCode(peer.Code) {
+			return c.fail(ws.StatusProtocolError, fmt.Sprintf("close code %d may not be sent", peer.Code))
+		}
+		if !utf8.ValidString(peer.Reason) {
+			return c.fail(ws.StatusInvalidFramePayloadData, "invalid UTF-8 in close reason")
 		}
 	}
 	if c.closing.Load() {
@@ -200,6 +225,21 @@ func (c *Conn) handlePeerClose(p []byte) error {
 	}
 	c.sendClose(echo)
 	return peer
+}
+
+// validCloseCode reports whether a peer may send code in a close frame: the
+// codes RFC 6455 section 7.4.1 defines for use, those IANA registered since
+// (1012 service restart, 1013 try again later, 1014 bad gateway), and the
+// ranges left to libraries and applications (3000-4999). 1004, 1005, 1006
+// and 1015 are reserved and must never be sent; the rest are unassigned.
+func validCloseCode(code ws.StatusCode) bool {
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014:
+		return true
+	case code >= 3000 && code <= 4999:
+		return true
+	}
+	return false
 }
 
 // readError turns a failed read into the error ReadMessage reports: the

@@ -1,6 +1,7 @@
 package wsio
 
 import (
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"slices"
@@ -62,6 +63,13 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts Options) (*Conn, error
 	if opts.Compression {
 		u.Negotiate, deflateAccepted = negotiateDeflate()
 	}
+	if key := r.Header.Get("Sec-WebSocket-Key"); !validKey(key) {
+		// gobwas/ws checks only the key's length; RFC 6455 section
+		// 4.2.1 wants base64 of 16 bytes, or a 400.
+		reason := "handshake error: Sec-WebSocket-Key is not base64 of 16 bytes"
+		http.Error(w, reason, http.StatusBadRequest)
+		return nil, &HandshakeError{Status: http.StatusBadRequest, Reason: reason}
+	}
 	nc, rw, hs, err := u.Upgrade(r, w)
 	if err != nil {
 		if nc != nil {
@@ -77,6 +85,12 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts Options) (*Conn, error
 	c.protocol = hs.Protocol
 	c.deflate = deflateAccepted()
 	return c, nil
+}
+
+// validKey reports whether key is the base64 encoding of 16 bytes.
+func validKey(key string) bool {
+	b, err := base64.StdEncoding.DecodeString(key)
+	return err == nil && len(b) == 16
 }
 
 // HandshakeError is an opening handshake that was refused, with the HTTP
