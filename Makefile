@@ -59,3 +59,4 @@ clean:
 	rm -f wsgate
 
 include static/xterm.mk
+include bench/bench.mk

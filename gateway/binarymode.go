@@ -23,9 +23,10 @@ func (s *session) pumpBytesToChild() error {
 }
 
 // pumpChunksToClient sends whatever the child writes to stdout as binary
-// messages of at most --chunk-size bytes, each as soon as it is read.
+// messages of at most --chunk-size (and --max-message-size) bytes, each as
+// soon as it is read.
 func (s *session) pumpChunksToClient() {
-	buf := make([]byte, s.srv.cfg.ChunkSize)
+	buf := make([]byte, s.srv.outputMessageSize(s.srv.cfg.ChunkSize))
 	clientGone := false
 	for {
 		n, err := s.child.Stdout.Read(buf)

@@ -310,6 +310,15 @@ func (s *Server) maxInputMessage() int64 {
 	return limit
 }
 
+// outputMessageSize is the largest output message of a mode that would send
+// up to want bytes at once: --max-message-size bounds it too.
+func (s *Server) outputMessageSize(want int) int {
+	if limit := s.cfg.MaxMessageSize; limit > 0 && limit < int64(want) {
+		return int(limit)
+	}
+	return want
+}
+
 // track registers a session for shutdown; it reports false when the server
 // is already shutting down.
 func (s *Server) track(sess *session) bool {

@@ -80,7 +80,8 @@ func (s *session) terminalCommand(p []byte, input *inputSink) error {
 // pumpTerminalToClient sends terminal output as binary messages, holding
 // back an unfinished UTF-8 sequence until the rest of it is read.
 func (s *session) pumpTerminalToClient() {
-	buf := make([]byte, terminalOutputSize)
+	// A message must hold at least one whole character.
+	buf := make([]byte, max(s.srv.outputMessageSize(terminalOutputSize), utf8.UTFMax))
 	held := 0
 	clientGone := false
 	for {
