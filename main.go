@@ -103,7 +103,10 @@ func loadConfigFile(fl []cli.Flag) cli.BeforeFunc {
 				return fmt.Errorf("--config %s: unknown setting %q", file, k)
 			}
 		}
-		return apply(c)
+		if err := apply(c); err != nil {
+			return fmt.Errorf("--config %s: %w", file, err)
+		}
+		return nil
 	}
 }
 
@@ -160,11 +163,11 @@ func run(c *cli.Context) error {
 func configFromFlags(c *cli.Context) (gateway.Config, error) {
 	cfg := gateway.Config{
 		Dir:              c.String("dir"),
-		Allow:            c.StringSlice("allow"),
-		Deny:             c.StringSlice("deny"),
+		Allow:            splitEach(c.StringSlice("allow")),
+		Deny:             splitEach(c.StringSlice("deny")),
 		CGIDir:           c.String("cgidir"),
 		StaticDir:        c.String("staticdir"),
-		Addresses:        c.StringSlice("address"),
+		Addresses:        splitEach(c.StringSlice("address")),
 		Port:             c.Int("port"),
 		UnixSocket:       c.String("unixsocket"),
 		MaxForks:         c.Int("maxforks"),
@@ -277,6 +280,17 @@ func newLogger(level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
 	}
 	return nil, fmt.Errorf("--logformat %q: use text or json", format)
+}
+
+// splitEach splits every value of a repeatable flag at commas, so that
+// WSGATE_ADDRESS=127.0.0.1,::1 gives two addresses. (Header flags are not
+// split: a header value may contain commas.)
+func splitEach(values []string) []string {
+	var out []string
+	for _, v := range values {
+		out = append(out, splitList(v)...)
+	}
+	return out
 }
 
 func splitList(s string) []string {

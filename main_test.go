@@ -106,6 +106,20 @@ func TestScripts(t *testing.T) {
 			"http-get":     scCmdHTTPGet,
 			"http-raw":     scCmdHTTPRaw,
 			"proc":         scCmdProc,
+			"rawws":        scCmdRawWS,
+			"rawtcp":       scCmdRawTCP,
+			"ci-fail":      scCmdCIFail,
+			// e2e_sec_test.go
+			"sec-start":       secCmdStart,
+			"sec-signal":      secCmdSignal,
+			"free-port":       secCmdFreePort,
+			"gencert":         secCmdGencert,
+			"tls-dial":        secCmdTLSDial,
+			"ws-once":         secCmdWSOnce,
+			"sec-get":         secCmdGet,
+			"htpasswd-bcrypt": secCmdHtpasswd,
+			"is-root":         secCmdIsRoot,
+			"reverse-name":    secCmdReverseName,
 		},
 	})
 }

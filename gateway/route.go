@@ -20,13 +20,28 @@ type endpoint struct {
 	PathInfo   string   // the rest of the URL path
 }
 
-// errNoEndpoint is a path that runs nothing; the reason says why, for the log.
-type errNoEndpoint struct{ reason string }
+// errNoEndpoint is a path that runs nothing; the reason says why, for the
+// log. escape marks a path that tried to reach outside the directory or a
+// hidden name, as opposed to one that names nothing.
+type errNoEndpoint struct {
+	reason string
+	escape bool
+}
 
 func (e *errNoEndpoint) Error() string { return e.reason }
 
 func noEndpoint(format string, args ...any) error {
-	return &errNoEndpoint{fmt.Sprintf(format, args...)}
+	return &errNoEndpoint{reason: fmt.Sprintf(format, args...)}
+}
+
+func escapeAttempt(format string, args ...any) error {
+	return &errNoEndpoint{reason: fmt.Sprintf(format, args...), escape: true}
+}
+
+// isEscape reports whether err is a path that tried to leave the directory.
+func isEscape(err error) bool {
+	var e *errNoEndpoint
+	return errors.As(err, &e) && e.escape
 }
 
 // router maps a URL path to the endpoint it runs.
@@ -85,15 +100,15 @@ func (d *dirRouter) route(urlPath string) (endpoint, error) {
 	rel := "."
 	for i, seg := range segments {
 		if strings.HasPrefix(seg, ".") {
-			return endpoint{}, noEndpoint("%q: hidden names, . and .. are never served", seg)
+			return endpoint{}, escapeAttempt("%q: hidden names, . and .. are never served", seg)
 		}
 		if strings.ContainsAny(seg, "\\\x00") {
-			return endpoint{}, noEndpoint("%q: bad character in path", seg)
+			return endpoint{}, escapeAttempt("%q: bad character in path", seg)
 		}
 		rel = path.Join(rel, seg)
 		fi, err := d.root.Stat(rel)
 		if err != nil {
-			return endpoint{}, noEndpoint("%s: %v", rel, rootError(err))
+			return endpoint{}, d.statError(rel, err)
 		}
 		if fi.IsDir() {
 			continue
@@ -115,7 +130,7 @@ func (d *dirRouter) program(rel, pathInfo string) (endpoint, error) {
 	}
 	fi, err := d.root.Stat(rel)
 	if err != nil {
-		return endpoint{}, noEndpoint("%s: %v", rel, rootError(err))
+		return endpoint{}, d.statError(rel, err)
 	}
 	if !fi.Mode().IsRegular() {
 		return endpoint{}, noEndpoint("%s: not a regular file", rel)
@@ -124,7 +139,7 @@ func (d *dirRouter) program(rel, pathInfo string) (endpoint, error) {
 	// gives the path to execute, and it must still lie inside dir.
 	real, err := filepath.EvalSymlinks(filepath.Join(d.dir, filepath.FromSlash(rel)))
 	if err != nil || !strings.HasPrefix(real, d.dir+string(filepath.Separator)) {
-		return endpoint{}, noEndpoint("%s: resolves outside --dir", rel)
+		return endpoint{}, escapeAttempt("%s: resolves outside the directory", rel)
 	}
 	if unix.Access(real, unix.X_OK) != nil || fi.Mode()&0o111 == 0 {
 		return endpoint{}, noEndpoint("%s: not executable", rel)
@@ -150,15 +165,16 @@ func (d *dirRouter) allowed(rel string) bool {
 	return false
 }
 
-// rootError shortens os.Root's errors for the log.
-func rootError(err error) string {
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "does not exist"
-	case strings.Contains(err.Error(), "escapes from parent"), strings.Contains(err.Error(), "path escapes"):
-		return "leaves --dir"
+// statError explains a failed lookup for the log: a name that does not
+// exist, or one that the root refused because it leads outside.
+func (d *dirRouter) statError(rel string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return noEndpoint("%s: does not exist", rel)
 	}
-	return err.Error()
+	if strings.Contains(err.Error(), "escapes") {
+		return escapeAttempt("%s: leads outside the directory", rel)
+	}
+	return noEndpoint("%s: %v", rel, err)
 }
 
 // endpoints lists the programs reachable under dir, for the index page:

@@ -220,7 +220,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !wsio.IsUpgradeRequest(r) {
 		addHeaders(w, s.headers.http)
-		s.servePlain(w, r)
+		s.servePlain(w, r, remoteUser)
 		return
 	}
 	addHeaders(w, s.headers.all) // refusals before the upgrade are plain responses
@@ -267,10 +267,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // servePlain answers a plain HTTP request: a CGI program under --cgidir, a
 // file of --staticdir, or a built-in page. In --dir mode the built-in
 // console is only for paths that name a program, and / lists them.
-func (s *Server) servePlain(w http.ResponseWriter, r *http.Request) {
+func (s *Server) servePlain(w http.ResponseWriter, r *http.Request, remoteUser string) {
 	if s.cgiRouter != nil {
-		if ep, err := s.cgiRouter.route(r.URL.Path); err == nil {
-			s.serveCGI(w, r, ep)
+		ep, err := s.cgiRouter.route(r.URL.Path)
+		if err == nil {
+			s.serveCGI(w, r, ep, remoteUser)
+			return
+		}
+		if isEscape(err) {
+			s.log.Info("request refused: outside --cgidir", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
+			http.NotFound(w, r)
 			return
 		}
 	}
@@ -289,11 +295,16 @@ func (s *Server) servePlain(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveCGI runs a --cgidir program for one HTTP request (RFC 3875).
-func (s *Server) serveCGI(w http.ResponseWriter, r *http.Request, ep endpoint) {
+func (s *Server) serveCGI(w http.ResponseWriter, r *http.Request, ep endpoint, remoteUser string) {
+	env := []string{"SERVER_SOFTWARE=wsgate/" + s.cfg.Version}
+	if remoteUser != "" {
+		env = append(env, "REMOTE_USER="+remoteUser, "AUTH_TYPE=Basic")
+		r.Header.Del("Authorization") // checked here; not the program's to see
+	}
 	h := &cgi.Handler{
 		Path:       ep.Program,
 		Root:       ep.ScriptName,
-		Env:        []string{"SERVER_SOFTWARE=wsgate/" + s.cfg.Version},
+		Env:        env,
 		InheritEnv: s.cfg.PassEnv,
 		Logger:     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}

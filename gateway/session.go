@@ -148,6 +148,7 @@ func (s *session) cgiRequest() process.Request {
 	}
 	if s.remoteUser != "" {
 		req.Extra = append(req.Extra, "REMOTE_USER="+s.remoteUser, "AUTH_TYPE=Basic")
+		req.OmitAuthorization = true
 	}
 	if s.srv.cfg.ReverseLookup {
 		req.RemoteHost = reverseLookup(r.RemoteAddr)

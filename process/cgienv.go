@@ -19,7 +19,10 @@ type Request struct {
 	ID         string // unique per connection, as UNIQUE_ID
 	TLS        bool
 	Software   string // SERVER_SOFTWARE, e.g. "wsgate/1.0.0"
-	Extra      []string
+	// OmitAuthorization leaves out the Authorization header: set it when
+	// the server checked the credentials itself (RFC 3875 4.1.18).
+	OmitAuthorization bool
+	Extra             []string
 }
 
 // CGIEnv builds a child's environment in the style of CGI (RFC 3875):
@@ -64,7 +67,7 @@ func CGIEnv(req Request, passEnv []string) []string {
 		key := "HTTP_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 		// "Proxy: x" would become HTTP_PROXY, which many HTTP clients
 		// obey as their proxy setting (the httpoxy attack): never pass it.
-		if key == "HTTP_PROXY" {
+		if key == "HTTP_PROXY" || (key == "HTTP_AUTHORIZATION" && req.OmitAuthorization) {
 			continue
 		}
 		env = append(env, key+"="+strings.Join(values, ", "))
