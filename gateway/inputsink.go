@@ -1,8 +1,10 @@
 package gateway
 
 import (
-	"bufio"
+	"io"
 	"log/slog"
+
+	"wsgate/internal/lazybuf"
 )
 
 // inputSink is the child's stdin as the client-reading pump sees it. Once a
@@ -10,9 +12,15 @@ import (
 // instead of failing the connection: the child's exit will end it, with
 // its exit status, and until then the client may still receive output.
 type inputSink struct {
-	w      *bufio.Writer
+	w      *lazybuf.Writer
 	broken bool
 	log    *slog.Logger
+}
+
+// newInputSink buffers writes to stdin with a buffer borrowed only until
+// the next Flush.
+func newInputSink(stdin io.Writer, log *slog.Logger) *inputSink {
+	return &inputSink{w: lazybuf.NewWriter(stdin, lazybuf.Default), log: log}
 }
 
 func (in *inputSink) Write(p []byte) (int, error) {

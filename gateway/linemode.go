@@ -1,23 +1,18 @@
 package gateway
 
 import (
-	"bufio"
-	"io"
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 
+	"wsgate/internal/lazybuf"
 	"wsgate/process"
 )
 
-// Buffer sizes of line mode. The stdout buffer bounds a line that is sent
-// without copying; longer lines are gathered up to the message size limit.
+// Limits of line mode's buffers.
 const (
-	stdoutBufferSize = 32 << 10
-	stdinBufferSize  = 4 << 10
-	stderrBufferSize = 4 << 10
-	stderrMaxLine    = 1 << 20
-	keepBufferSize   = 64 << 10 // a message buffer bigger than this is not kept
+	stderrMaxLine  = 1 << 20  // a longer stderr line is logged in pieces
+	keepBufferSize = 64 << 10 // a message buffer bigger than this is not kept
 )
 
 // pumpLinesToChild forwards each text message to the child's stdin as one
@@ -26,7 +21,7 @@ const (
 // On a pseudo-terminal each line is escaped so that no byte acts as a
 // control character. It returns when the connection ends.
 func (s *session) pumpLinesToChild() error {
-	stdin := &inputSink{w: bufio.NewWriterSize(s.child.Stdin, stdinBufferSize), log: s.log}
+	stdin := newInputSink(s.child.Stdin, s.log)
 	s.conn.OnReadWait(stdin.Flush)
 	onTerminal := s.srv.cfg.Mode == PTYMode
 	var msg, escaped []byte
@@ -56,18 +51,6 @@ func (s *session) pumpLinesToChild() error {
 
 var newline = []byte{'\n'}
 
-// flushBeforeRead runs flush before every read of r, that is, whenever the
-// reader of r is about to wait for more.
-type flushBeforeRead struct {
-	r     io.Reader
-	flush func()
-}
-
-func (f *flushBeforeRead) Read(p []byte) (int, error) {
-	f.flush()
-	return f.r.Read(p)
-}
-
 // flushToClient sends what is queued for the client; a failure shows in
 // the next write.
 func (s *session) flushToClient() { s.conn.Flush() }
@@ -79,8 +62,9 @@ func (s *session) flushToClient() { s.conn.Flush() }
 // one. When stdout ends it closes the connection with the child's exit
 // status.
 func (s *session) pumpLinesToClient() {
-	stdout := &flushBeforeRead{r: s.child.Stdout, flush: s.flushToClient}
-	lines := process.NewLineReader(stdout, stdoutBufferSize, int(s.srv.cfg.MaxMessageSize))
+	lines := process.NewLineReader(s.child.Stdout, lazybuf.Default, int(s.srv.cfg.MaxMessageSize))
+	lines.OnWait(s.flushToClient)
+	defer lines.Release()
 	clientGone, splitLogged := false, false
 	for {
 		line, err := lines.Next()
@@ -109,7 +93,8 @@ func (s *session) pumpLinesToClient() {
 // child never blocks on stderr, and it bounds a line's memory: a longer line
 // is logged in pieces.
 func (s *session) logStderr() {
-	lines := process.NewLineReader(s.child.Stderr, stderrBufferSize, stderrMaxLine)
+	lines := process.NewLineReader(s.child.Stderr, lazybuf.Default, stderrMaxLine)
+	defer lines.Release()
 	for {
 		line, err := lines.Next()
 		if err != nil {

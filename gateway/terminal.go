@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -37,7 +36,7 @@ const terminalOutputSize = 32 << 10
 
 // pumpKeysToTerminal handles the client's side of the terminal protocol.
 func (s *session) pumpKeysToTerminal() error {
-	input := &inputSink{w: bufio.NewWriterSize(s.child.Stdin, stdinBufferSize), log: s.log}
+	input := newInputSink(s.child.Stdin, s.log)
 	s.conn.OnReadWait(input.Flush)
 	var msg []byte
 	for {

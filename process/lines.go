@@ -1,9 +1,10 @@
 package process
 
 import (
-	"bufio"
 	"bytes"
 	"io"
+
+	"wsgate/internal/lazybuf"
 )
 
 // LineReader splits a stream into lines, the unit of line mode: each line is
@@ -14,7 +15,7 @@ import (
 // at most max bytes (cut on a UTF-8 boundary where possible), and Split
 // reports that this happened. max <= 0 means no limit.
 type LineReader struct {
-	r       *bufio.Reader
+	r       *lazybuf.Reader
 	max     int
 	pending []byte // a line that did not fit in r's buffer, or its rest
 	emitted int    // bytes of pending already returned
@@ -23,10 +24,18 @@ type LineReader struct {
 	split   bool
 }
 
-// NewLineReader reads from r through a buffer of bufSize bytes.
-func NewLineReader(r io.Reader, bufSize, max int) *LineReader {
-	return &LineReader{r: bufio.NewReaderSize(r, bufSize), max: max}
+// NewLineReader reads lines from r. An idle LineReader holds a small
+// buffer; a large one is borrowed from pool while output flows.
+func NewLineReader(r io.Reader, pool *lazybuf.Pool, max int) *LineReader {
+	return &LineReader{r: lazybuf.NewReader(r, pool), max: max}
 }
+
+// OnWait sets f to run whenever the LineReader is about to wait for more
+// of the stream: the moment to flush the lines passed on so far.
+func (l *LineReader) OnWait(f func()) { l.r.OnWait = f }
+
+// Release gives back the borrowed buffer, for a LineReader no longer read.
+func (l *LineReader) Release() { l.r.Release() }
 
 // Next returns the next line. The slice is valid until the next call. At the
 // end of the stream it returns io.EOF (or the read error that ended it).
@@ -55,7 +64,7 @@ func (l *LineReader) Next() ([]byte, error) {
 			}
 			l.pending = trimNewline(append(l.pending, b...))
 			l.whole = true
-		case bufio.ErrBufferFull:
+		case lazybuf.ErrBufferFull:
 			l.pending = append(l.pending, b...)
 		default:
 			l.pending = append(l.pending, b...)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"wsgate/internal/lazybuf"
 )
 
 func readAllLines(t *testing.T, l *LineReader) []string {
@@ -51,7 +53,7 @@ func TestLineReader(t *testing.T) {
 				if oneByte {
 					r = iotest.OneByteReader(r)
 				}
-				l := NewLineReader(r, tt.bufSize, tt.max)
+				l := NewLineReader(r, lazybuf.NewPool(tt.bufSize), tt.max)
 				got := readAllLines(t, l)
 				if strings.Join(got, "|") != strings.Join(tt.want, "|") || len(got) != len(tt.want) {
 					t.Errorf("oneByte=%v: got %q, want %q", oneByte, got, tt.want)
@@ -65,7 +67,7 @@ func TestLineReader(t *testing.T) {
 }
 
 func TestLineReaderBufferedCountsUnreturnedLines(t *testing.T) {
-	l := NewLineReader(strings.NewReader("a\nb\n"), 16, 0)
+	l := NewLineReader(strings.NewReader("a\nb\n"), lazybuf.NewPool(16), 0)
 	if _, err := l.Next(); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +82,7 @@ func TestLineReaderBufferedCountsUnreturnedLines(t *testing.T) {
 
 func TestLineReaderReportsReadError(t *testing.T) {
 	boom := errors.New("boom")
-	l := NewLineReader(io.MultiReader(strings.NewReader("a\npart"), iotest.ErrReader(boom)), 16, 0)
+	l := NewLineReader(io.MultiReader(strings.NewReader("a\npart"), iotest.ErrReader(boom)), lazybuf.NewPool(16), 0)
 	got := []string{}
 	var err error
 	for {

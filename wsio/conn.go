@@ -2,14 +2,14 @@ package wsio
 
 import (
 	"bufio"
-	"bytes"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
+
+	"wsgate/internal/lazybuf"
 )
 
 // DefaultCloseTimeout is how long a close handshake waits for the peer's
@@ -22,8 +22,7 @@ type Conn struct {
 	netConn net.Conn
 
 	// Reader side: owned by the single reading goroutine.
-	src            *readWaitHook
-	br             *bufio.Reader
+	br             *lazybuf.Reader
 	maxMessageSize int64
 	headerBuf      [ws.MaxHeaderSize - 2]byte
 	controlBuf     [ws.MaxControlFramePayloadSize]byte
@@ -31,7 +30,7 @@ type Conn struct {
 
 	// Writer side: shared, guarded by writeMu.
 	writeMu   sync.Mutex
-	bw        *bufio.Writer
+	bw        *lazybuf.Writer
 	writeHead [ws.MaxHeaderSize]byte
 	closeSent bool
 	writeErr  error
@@ -54,29 +53,25 @@ type Stats struct {
 	MessagesOut, BytesOut atomic.Int64
 }
 
-// readBufferSize is the read buffer of a connection.
-const readBufferSize = 4096
-
-func newConn(nc net.Conn, br *bufio.Reader, bw *bufio.Writer, opts Options) *Conn {
-	// Our own read buffer, over the hook, starting with whatever the
-	// handshake's buffer already holds (a client may send frames right
-	// behind its request).
-	src := &readWaitHook{r: nc}
-	var first io.Reader = src
-	if n := br.Buffered(); n > 0 {
-		early, _ := br.Peek(n)
-		first = io.MultiReader(bytes.NewReader(bytes.Clone(early)), src)
-	}
+// newConn takes over a connection from the handshake. Its buffers are
+// lazybuf's: an idle connection holds a few hundred bytes instead of the
+// handshake's 8 KiB, which is dropped. The read side starts with whatever
+// the handshake's buffer already holds (a client may send frames right
+// behind its request); the 101 response has been flushed.
+func newConn(nc net.Conn, br *bufio.Reader, opts Options) *Conn {
 	c := &Conn{
 		netConn:        nc,
-		src:            src,
-		br:             bufio.NewReaderSize(first, readBufferSize),
-		bw:             bw,
+		br:             lazybuf.NewReader(nc, lazybuf.Default),
+		bw:             lazybuf.NewWriter(nc, lazybuf.Default),
 		maxMessageSize: opts.MaxMessageSize,
 		closeTimeout:   opts.CloseTimeout,
 	}
 	if c.closeTimeout <= 0 {
 		c.closeTimeout = DefaultCloseTimeout
+	}
+	if n := br.Buffered(); n > 0 {
+		early, _ := br.Peek(n)
+		c.br.Prefill(early)
 	}
 	c.startKeepalive(opts.PingInterval, opts.PingTimeout)
 	return c

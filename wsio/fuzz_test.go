@@ -57,7 +57,8 @@ func FuzzReadMessage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, stream []byte, deflate bool) {
 		const limit = 4096
 		nc := &fakeConn{in: bytes.NewReader(stream)}
-		c := newConn(nc, bufio.NewReader(nc), bufio.NewWriter(nc), Options{MaxMessageSize: limit})
+		c := newConn(nc, bufio.NewReader(nc), Options{MaxMessageSize: limit})
+		defer c.Flush()
 		c.deflate = deflate
 		for i := 0; ; i++ {
 			if i > len(stream) {

@@ -54,21 +54,7 @@ func (c *Conn) Buffered() int { return c.br.Buffered() }
 // everything received so far has been handed on, and more may take a while.
 // So messages that arrive together leave together, and none waits behind a
 // frame that has only begun to arrive. Call it before the first read.
-func (c *Conn) OnReadWait(f func()) { c.src.beforeRead = f }
-
-// readWaitHook is the connection as the read buffer sees it: the hook runs
-// just before the buffer needs bytes it does not have.
-type readWaitHook struct {
-	r          io.Reader
-	beforeRead func()
-}
-
-func (h *readWaitHook) Read(p []byte) (int, error) {
-	if h.beforeRead != nil {
-		h.beforeRead()
-	}
-	return h.r.Read(p)
-}
+func (c *Conn) OnReadWait(f func()) { c.br.OnWait = f }
 
 func (c *Conn) readMessage(sink func([]byte) error) (ws.OpCode, error) {
 	var op ws.OpCode

@@ -81,7 +81,7 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts Options) (*Conn, error
 		}
 		return nil, err
 	}
-	c := newConn(nc, rw.Reader, rw.Writer, opts)
+	c := newConn(nc, rw.Reader, opts)
 	c.protocol = hs.Protocol
 	c.deflate = deflateAccepted()
 	return c, nil

@@ -3,6 +3,8 @@ package wsio
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 
 	"github.com/gobwas/ws"
 )
@@ -59,10 +61,35 @@ func (c *Conn) writeFrame(op ws.OpCode, p []byte) error {
 		return c.writeErr
 	}
 	h := ws.Header{Fin: true, OpCode: op, Length: int64(len(p))}
+	if len(p) >= writevSize {
+		return c.writeLarge(h, p)
+	}
 	if err := ws.WriteHeaderBuffer(c.bw, h, c.writeHead[:]); err != nil {
 		return c.writeFailed(err)
 	}
 	if _, err := c.bw.Write(p); err != nil {
+		return c.writeFailed(err)
+	}
+	return nil
+}
+
+// writevSize: a payload this large is not copied into the write buffer;
+// header and payload go out in one writev.
+const writevSize = 16 << 10
+
+// writeLarge writes a frame with a large payload: what is buffered, then
+// header and payload in one system call.
+func (c *Conn) writeLarge(h ws.Header, p []byte) error {
+	if err := c.bw.Flush(); err != nil {
+		return c.writeFailed(err)
+	}
+	// WriteHeaderBuffer encodes into writeHead; the copy to io.Discard is
+	// all it writes.
+	if err := ws.WriteHeaderBuffer(io.Discard, h, c.writeHead[:]); err != nil {
+		return c.writeFailed(err)
+	}
+	bufs := net.Buffers{c.writeHead[:ws.HeaderSize(h)], p}
+	if _, err := bufs.WriteTo(c.netConn); err != nil {
 		return c.writeFailed(err)
 	}
 	return nil

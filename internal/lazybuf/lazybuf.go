@@ -1,0 +1,386 @@
+// Package lazybuf provides a buffered reader and writer that hold a large
+// buffer only while data flows. wsgate keeps thousands of mostly idle
+// connections, each with a socket and three pipes; with bufio every one of
+// them would hold its buffers forever. Here an idle Reader keeps a small
+// array of its own and an idle Writer nothing: the large buffers come from a
+// shared Pool when data arrives and go back to it when the data is gone.
+package lazybuf
+
+import (
+	"errors"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+)
+
+// ErrBufferFull is returned by ReadSlice and Peek when the request does not
+// fit in the large buffer.
+var ErrBufferFull = errors.New("lazybuf: buffer full")
+
+// Default is the pool wsgate's readers and writers share: 64 KiB, the
+// capacity of a Linux pipe.
+var Default = NewPool(64 << 10)
+
+// Pool lends buffers of one size.
+type Pool struct {
+	size int
+	pool sync.Pool
+}
+
+// NewPool returns a pool of buffers of size bytes.
+func NewPool(size int) *Pool {
+	p := &Pool{size: size}
+	p.pool.New = func() any { b := make([]byte, size); return &b }
+	return p
+}
+
+// Size is the size of the pool's buffers.
+func (p *Pool) Size() int { return p.size }
+
+func (p *Pool) get() []byte { return *p.pool.Get().(*[]byte) }
+
+func (p *Pool) put(b []byte) { p.pool.Put(&b) }
+
+// smallSize is the buffer an idle Reader keeps: room for a frame header and
+// a short message or line, so that light traffic never takes a large one.
+const smallSize = 256
+
+// Reader is a buffered reader over src, like bufio.Reader, whose buffer is
+// a small array of its own while it waits and a pooled buffer while data
+// flows. Slices it returns are valid until the next call. Not safe for
+// concurrent use; do not copy a Reader.
+//
+// When src is a socket or a pipe (a syscall.Conn), the Reader reads it
+// directly and knows the moment it would wait for more: only then does it
+// give the large buffer back and run OnWait. With any other src it guesses
+// from the size of the last read.
+type Reader struct {
+	// OnWait, if set, runs whenever the Reader is about to wait for src:
+	// the moment to flush what has been passed on so far.
+	OnWait func()
+
+	src      io.Reader
+	raw      syscall.RawConn // src's file descriptor, when it has one
+	pool     *Pool
+	small    [smallSize]byte
+	buf      []byte // small[:] or a buffer from pool
+	r, w     int    // buf[r:w] holds the unread data
+	lastRead int    // bytes the last read from src returned
+	err      error  // the error that ended src, once seen
+}
+
+// NewReader returns a Reader over src that borrows large buffers from pool.
+func NewReader(src io.Reader, pool *Pool) *Reader {
+	b := &Reader{src: src, pool: pool}
+	b.buf = b.small[:]
+	if sc, ok := src.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			b.raw = raw
+		}
+	}
+	return b
+}
+
+// Prefill puts p in front of what src will give, for bytes that an earlier
+// reader of src took already.
+func (b *Reader) Prefill(p []byte) {
+	if len(p) > len(b.buf)-b.w {
+		b.grow()
+	}
+	b.w += copy(b.buf[b.w:], p)
+}
+
+func (b *Reader) large() bool { return len(b.buf) != smallSize }
+
+// Buffered is the number of bytes that can be read without reading src.
+func (b *Reader) Buffered() int { return b.w - b.r }
+
+// Release gives the large buffer back to the pool if the Reader holds one and
+// nothing is buffered. The Reader can still be used.
+func (b *Reader) Release() {
+	if b.large() && b.r == b.w {
+		b.pool.put(b.buf)
+		b.buf, b.r, b.w = b.small[:], 0, 0
+	}
+}
+
+// grow moves the unread data to a large buffer.
+func (b *Reader) grow() {
+	big := b.pool.get()
+	b.w = copy(big, b.buf[b.r:b.w])
+	b.r = 0
+	b.buf = big
+}
+
+// fill reads from src once, making room first.
+func (b *Reader) fill() error {
+	if b.err != nil {
+		return b.err
+	}
+	switch {
+	case b.r == b.w:
+		b.r, b.w = 0, 0
+		if b.raw == nil {
+			b.guessBufferSize()
+		}
+	case b.r > 0:
+		b.w = copy(b.buf, b.buf[b.r:b.w])
+		b.r = 0
+	}
+	if b.w == len(b.buf) {
+		if b.large() {
+			return ErrBufferFull
+		}
+		b.grow()
+	}
+	n, err := b.readSrc()
+	b.w += n
+	if n > 0 {
+		return nil
+	}
+	return err
+}
+
+// guessBufferSize picks the buffer for an empty Reader that cannot tell
+// whether src has more: small after a short read (the burst is over), large
+// after one that filled the small buffer (more is coming).
+func (b *Reader) guessBufferSize() {
+	if b.lastRead < smallSize {
+		b.Release()
+	} else if !b.large() {
+		b.grow()
+	}
+}
+
+// readSrc reads once from src into the free part of the buffer.
+func (b *Reader) readSrc() (int, error) {
+	if b.raw != nil {
+		return b.readRaw(nil)
+	}
+	if b.OnWait != nil {
+		b.OnWait()
+	}
+	for range 100 {
+		n, err := b.src.Read(b.buf[b.w:])
+		b.lastRead = n
+		if err != nil {
+			b.err = err
+		}
+		if n > 0 || err != nil {
+			return n, err
+		}
+	}
+	return 0, io.ErrNoProgress
+}
+
+// readRaw reads src's descriptor into p, or into the free part of the
+// buffer when p is nil. Before it waits, it gives back an empty large
+// buffer and runs OnWait; when data arrives for an empty small buffer, it
+// takes a large one, since it cannot know how much is there.
+func (b *Reader) readRaw(p []byte) (int, error) {
+	var n int
+	var err error
+	waited := false
+	rerr := b.raw.Read(func(fd uintptr) bool {
+		if waited && p == nil && b.r == b.w && !b.large() {
+			b.r, b.w = 0, 0
+			b.grow()
+		}
+		dst := p
+		if dst == nil {
+			dst = b.buf[b.w:]
+		}
+		for {
+			n, err = syscall.Read(int(fd), dst)
+			if err != syscall.EINTR {
+				break
+			}
+		}
+		if err == syscall.EAGAIN {
+			waited = true
+			if b.r == b.w {
+				b.Release()
+			}
+			if b.OnWait != nil {
+				b.OnWait()
+			}
+			return false
+		}
+		return true
+	})
+	switch {
+	case rerr != nil:
+		err = rerr
+	case err != nil:
+		err = os.NewSyscallError("read", err)
+	case n == 0:
+		err = io.EOF
+	}
+	n = max(n, 0)
+	b.lastRead = n
+	if err != nil {
+		b.err = err
+	}
+	return n, err
+}
+
+// Read reads into p: from the buffer if it holds data, otherwise a large
+// read goes straight from src into p.
+func (b *Reader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if b.r == b.w {
+		if b.err != nil {
+			return 0, b.err
+		}
+		if len(p) >= b.pool.Size() {
+			b.Release()
+			if b.raw != nil {
+				return b.readRaw(p)
+			}
+			if b.OnWait != nil {
+				b.OnWait()
+			}
+			n, err := b.src.Read(p)
+			if err != nil {
+				b.err = err
+			}
+			return n, err
+		}
+		if err := b.fill(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, b.buf[b.r:b.w])
+	b.r += n
+	return n, nil
+}
+
+// Peek returns the next n bytes without consuming them, reading src as
+// needed; n may be at most the pool's buffer size.
+func (b *Reader) Peek(n int) ([]byte, error) {
+	if n > b.pool.Size() {
+		return nil, ErrBufferFull
+	}
+	for b.w-b.r < n {
+		if n > len(b.buf)-b.r && !b.large() {
+			b.grow()
+		}
+		if err := b.fill(); err != nil {
+			return b.buf[b.r:b.w], err
+		}
+	}
+	return b.buf[b.r : b.r+n], nil
+}
+
+// Next returns at most max bytes: those buffered, or if none, what one read
+// of src brings. They are consumed.
+func (b *Reader) Next(max int) ([]byte, error) {
+	if b.r == b.w {
+		if err := b.fill(); err != nil {
+			return nil, err
+		}
+	}
+	n := min(max, b.w-b.r)
+	p := b.buf[b.r : b.r+n]
+	b.r += n
+	return p, nil
+}
+
+// Discard skips n buffered bytes; n must not exceed Buffered.
+func (b *Reader) Discard(n int) {
+	b.r += min(n, b.w-b.r)
+}
+
+// ReadSlice reads up to and including delim, like bufio.Reader.ReadSlice:
+// with ErrBufferFull when the large buffer fills first, and with the error
+// of src (and what was read before it) at the end.
+func (b *Reader) ReadSlice(delim byte) ([]byte, error) {
+	searched := 0
+	for {
+		if i := indexByte(b.buf[b.r+searched:b.w], delim); i >= 0 {
+			line := b.buf[b.r : b.r+searched+i+1]
+			b.r += searched + i + 1
+			return line, nil
+		}
+		searched = b.w - b.r
+		if err := b.fill(); err != nil {
+			line := b.buf[b.r:b.w]
+			b.r = b.w
+			return line, err
+		}
+	}
+}
+
+func indexByte(p []byte, c byte) int {
+	for i, x := range p {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// Writer is a buffered writer over dst, like bufio.Writer, that holds a
+// pooled buffer only between the first Write and the next Flush. Writes at
+// least as large as the buffer go straight to dst. Not safe for concurrent
+// use.
+type Writer struct {
+	dst  io.Writer
+	pool *Pool
+	buf  []byte // nil when idle
+	n    int
+	err  error
+}
+
+// NewWriter returns a Writer over dst that borrows buffers from pool.
+func NewWriter(dst io.Writer, pool *Pool) *Writer { return &Writer{dst: dst, pool: pool} }
+
+// Buffered is the number of bytes written but not yet flushed.
+func (w *Writer) Buffered() int { return w.n }
+
+func (w *Writer) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		if w.err != nil {
+			return written, w.err
+		}
+		if w.n == 0 && len(p) >= w.pool.Size() {
+			n, err := w.dst.Write(p)
+			if err != nil {
+				w.err = err
+			}
+			return written + n, err
+		}
+		if w.buf == nil {
+			w.buf = w.pool.get()
+		}
+		n := copy(w.buf[w.n:], p)
+		w.n += n
+		written += n
+		p = p[n:]
+		if w.n == len(w.buf) {
+			w.flush(false)
+		}
+	}
+	return written, nil
+}
+
+// Flush writes what is buffered and gives the buffer back to the pool.
+func (w *Writer) Flush() error { return w.flush(true) }
+
+func (w *Writer) flush(release bool) error {
+	if w.err == nil && w.n > 0 {
+		if _, err := w.dst.Write(w.buf[:w.n]); err != nil {
+			w.err = err
+		}
+	}
+	w.n = 0
+	if release && w.buf != nil {
+		w.pool.put(w.buf)
+		w.buf = nil
+	}
+	return w.err
+}

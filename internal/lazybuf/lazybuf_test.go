@@ -1,0 +1,186 @@
+package lazybuf
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand"
+	"testing"
+	"testing/iotest"
+)
+
+// chunkedReader returns its data in reads of the given sizes, in turn.
+type chunkedReader struct {
+	data  []byte
+	sizes []int
+	i     int
+}
+
+func (c *chunkedReader) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), len(c.data), c.sizes[c.i%len(c.sizes)])
+	c.i++
+	copy(p, c.data[:n])
+	c.data = c.data[n:]
+	return n, nil
+}
+
+func randomLines(r *rand.Rand, n int) []byte {
+	var b bytes.Buffer
+	for range n {
+		b.Write(bytes.Repeat([]byte{'a' + byte(r.Intn(26))}, r.Intn(700)))
+		b.WriteByte('\n')
+	}
+	b.WriteString("tail without newline")
+	return b.Bytes()
+}
+
+func TestReadSliceReassemblesEveryLine(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	data := randomLines(r, 500)
+	for _, sizes := range [][]int{{1}, {7, 300, 2}, {255, 256, 257}, {4096}, {1 << 20}} {
+		b := NewReader(&chunkedReader{data: data, sizes: sizes}, NewPool(1024))
+		var got bytes.Buffer
+		for {
+			line, err := b.ReadSlice('\n')
+			got.Write(line)
+			if err == io.EOF {
+				break
+			}
+			if err != nil && err != ErrBufferFull {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(got.Bytes(), data) {
+			t.Fatalf("reads of %v: reassembled %d bytes differ from the %d sent", sizes, got.Len(), len(data))
+		}
+	}
+}
+
+func TestReadSliceBufferFull(t *testing.T) {
+	b := NewReader(bytes.NewReader(bytes.Repeat([]byte("x"), 3000)), NewPool(1024))
+	line, err := b.ReadSlice('\n')
+	if err != ErrBufferFull || len(line) != 1024 {
+		t.Fatalf("got %d bytes, %v; want 1024 bytes, ErrBufferFull", len(line), err)
+	}
+}
+
+func TestPeekDiscardNextRead(t *testing.T) {
+	data := make([]byte, 10000)
+	rand.New(rand.NewSource(2)).Read(data)
+	b := NewReader(iotest.OneByteReader(bytes.NewReader(data)), NewPool(4096))
+	var got []byte
+	p, err := b.Peek(300) // more than the small buffer
+	if err != nil || !bytes.Equal(p, data[:300]) {
+		t.Fatalf("Peek(300) = %d bytes, %v", len(p), err)
+	}
+	b.Discard(100)
+	got = append(got, data[:100]...)
+	p, _ = b.Next(50)
+	got = append(got, p...)
+	buf := make([]byte, 5000) // larger than the pool's buffers: read directly
+	for {
+		n, err := b.Read(buf)
+		got = append(got, buf[:n]...)
+		if err == io.EOF {
+			break
+		}
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes that differ from the %d sent", len(got), len(data))
+	}
+	if _, err := b.Peek(5000); err != ErrBufferFull {
+		t.Fatalf("Peek beyond the pool's size: %v, want ErrBufferFull", err)
+	}
+}
+
+func TestIdleReaderGivesTheLargeBufferBack(t *testing.T) {
+	// A burst (one large read after the small buffer filled), then a
+	// short line on its own.
+	src := io.MultiReader(bytes.NewReader(append(bytes.Repeat([]byte("y"), 5000), '\n')), bytes.NewReader([]byte("short\n")))
+	b := NewReader(src, NewPool(8192))
+	if line, _ := b.ReadSlice('\n'); len(line) != 5001 || !b.large() {
+		t.Fatalf("a 5001-byte line: got %d bytes, large buffer %v", len(line), b.large())
+	}
+	if line, _ := b.ReadSlice('\n'); string(line) != "short\n" {
+		t.Fatalf("got %q", line)
+	}
+	// The next read would wait for src (here it meets EOF): that is when
+	// an idle reader must no longer hold the large buffer.
+	if _, err := b.ReadSlice('\n'); err != io.EOF {
+		t.Fatalf("got %v, want EOF", err)
+	}
+	if b.large() {
+		t.Fatal("waiting for src after a small read, the reader still holds the large buffer")
+	}
+}
+
+type countingWriter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) { w.writes++; return w.Buffer.Write(p) }
+
+func TestWriterBatchesAndReleases(t *testing.T) {
+	dst := &countingWriter{}
+	w := NewWriter(dst, NewPool(1024))
+	for range 10 {
+		w.Write([]byte("0123456789"))
+	}
+	if dst.writes != 0 || w.Buffered() != 100 {
+		t.Fatalf("before Flush: %d writes, %d buffered", dst.writes, w.Buffered())
+	}
+	w.Flush()
+	if dst.writes != 1 || dst.Len() != 100 || w.buf != nil {
+		t.Fatalf("after Flush: %d writes of %d bytes, buffer held %v", dst.writes, dst.Len(), w.buf != nil)
+	}
+	big := bytes.Repeat([]byte("z"), 3000)
+	w.Write(big) // larger than the buffer and nothing buffered: straight through
+	if dst.writes != 2 || w.buf != nil {
+		t.Fatalf("a large write: %d writes, buffer held %v", dst.writes, w.buf != nil)
+	}
+	w.Write([]byte("ab"))
+	w.Write(big) // fills the buffer, flushes it, keeps the rest
+	w.Flush()
+	if want := 100 + 3000 + 2 + 3000; dst.Len() != want {
+		t.Fatalf("wrote %d bytes, want %d", dst.Len(), want)
+	}
+}
+
+func TestWriterKeepsTheFirstError(t *testing.T) {
+	boom := errors.New("boom")
+	w := NewWriter(errWriter{boom}, NewPool(16))
+	w.Write([]byte("x"))
+	if err := w.Flush(); err != boom {
+		t.Fatalf("Flush: %v", err)
+	}
+	if _, err := w.Write([]byte("y")); err != boom {
+		t.Fatalf("Write after a failure: %v", err)
+	}
+}
+
+type errWriter struct{ err error }
+
+func (e errWriter) Write([]byte) (int, error) { return 0, e.err }
+
+func TestSteadyStreamUsesTheLargeBuffer(t *testing.T) {
+	// A source that always has plenty: after the first read fills the
+	// small buffer, every read must go to the large one, not 256 bytes at a
+	// time.
+	src := &chunkedReader{data: make([]byte, 1<<20), sizes: []int{1 << 20}}
+	b := NewReader(src, NewPool(64<<10))
+	var sizes []int
+	for range 5 {
+		p, err := b.Next(1 << 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, len(p))
+	}
+	if sizes[0] != smallSize || sizes[1] != 64<<10 || sizes[4] != 64<<10 {
+		t.Fatalf("read sizes %v, want %d then %d each", sizes, smallSize, 64<<10)
+	}
+}
