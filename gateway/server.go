@@ -254,14 +254,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := newSession(s, conn, r, ep, remoteUser)
-	defer s.untrack(sess)
 	if !s.track(sess) {
+		defer s.untrack(sess)
 		s.forks.release()
 		conn.CloseWith(ws.StatusGoingAway, "server shutting down")
 		sess.drainAndClose()
 		return
 	}
-	sess.run()
+	// The session runs on a goroutine of its own so that this one, and
+	// with it net/http's state for the connection (its buffers, the
+	// request), ends now instead of living as long as the connection.
+	go func() {
+		defer s.untrack(sess)
+		sess.run()
+	}()
 }
 
 // servePlain answers a plain HTTP request: a CGI program under --cgidir, a

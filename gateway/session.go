@@ -25,7 +25,9 @@ import (
 type session struct {
 	srv        *Server
 	conn       *wsio.Conn
-	req        *http.Request
+	req        *http.Request // until the child has started; then nil
+	remote     string        // the client's address, for the access line
+	path       string        // the URL path, for the access line
 	endpoint   endpoint
 	remoteUser string // the Basic-authenticated user, if any
 	id         string
@@ -41,6 +43,8 @@ func newSession(srv *Server, conn *wsio.Conn, r *http.Request, ep endpoint, remo
 		srv:        srv,
 		conn:       conn,
 		req:        r,
+		remote:     r.RemoteAddr,
+		path:       r.URL.Path,
 		endpoint:   ep,
 		remoteUser: remoteUser,
 		id:         id,
@@ -64,8 +68,9 @@ func (s *session) run() {
 		return
 	}
 	s.child = child
+	s.req = nil // its headers are in the child's environment; let them go
 	s.log = s.log.With("pid", child.Pid())
-	s.log.Debug("connected", "remote", s.req.RemoteAddr, "path", s.req.URL.Path)
+	s.log.Debug("connected", "remote", s.remote, "path", s.path)
 
 	toChild, toClient := s.pumpLinesToChild, s.pumpLinesToClient
 	switch s.srv.cfg.Mode {
@@ -201,8 +206,8 @@ func (s *session) logEnd(readErr, startErr error) {
 	}
 	st := s.conn.Stats()
 	attrs := []any{
-		"remote", s.req.RemoteAddr,
-		"path", s.req.URL.Path,
+		"remote", s.remote,
+		"path", s.path,
 		"duration", time.Since(s.start).Round(time.Microsecond),
 		"close_code", int(code),
 		"msgs_in", st.MessagesIn.Load(), "bytes_in", st.BytesIn.Load(),
