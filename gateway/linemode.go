@@ -88,19 +88,3 @@ func (s *session) pumpLinesToClient() {
 	}
 	s.finishWithExitStatus()
 }
-
-// logStderr logs each line of the child's stderr. It always reads, so the
-// child never blocks on stderr, and it bounds a line's memory: a longer line
-// is logged in pieces.
-func (s *session) logStderr() {
-	lines := process.NewLineReader(s.child.Stderr, lazybuf.Default, stderrMaxLine)
-	defer lines.Release()
-	for {
-		line, err := lines.Next()
-		if err != nil {
-			break
-		}
-		s.log.Info("stderr", "line", string(line))
-	}
-	s.child.Stderr.Close()
-}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -19,9 +20,10 @@ import (
 )
 
 // session is one WebSocket connection bridged to one child. Its goroutines:
-// the HTTP handler's, which reads the client (pumpClientToChild); one that
-// reads the child's stdout (pumpChildToClient) and ends the connection when
-// the child is done; one that logs the child's stderr.
+// one that reads the client and writes the child's stdin (the mode's
+// toChild pump), and one that reads the child's stdout and ends the
+// connection when the child is done (toClient). The child's stderr is read
+// by process's shared stderr reader.
 type session struct {
 	srv        *Server
 	conn       *wsio.Conn
@@ -35,11 +37,14 @@ type session struct {
 	start      time.Time
 	child      *process.Child
 	flow       flowGate // output pause in TerminalMode
+	// stderrLog logs the child's stderr lines, from the shared stderr
+	// reader's goroutine; it gains the pid once the child has one.
+	stderrLog atomic.Pointer[slog.Logger]
 }
 
 func newSession(srv *Server, conn *wsio.Conn, r *http.Request, ep endpoint, remoteUser string) *session {
 	id := newID()
-	return &session{
+	sess := &session{
 		srv:        srv,
 		conn:       conn,
 		req:        r,
@@ -51,6 +56,8 @@ func newSession(srv *Server, conn *wsio.Conn, r *http.Request, ep endpoint, remo
 		log:        srv.log.With("conn", id),
 		start:      time.Now(),
 	}
+	sess.stderrLog.Store(sess.log)
+	return sess
 }
 
 // run lives the connection from upgrade to access log line.
@@ -70,6 +77,7 @@ func (s *session) run() {
 	s.child = child
 	s.req = nil // its headers are in the child's environment; let them go
 	s.log = s.log.With("pid", child.Pid())
+	s.stderrLog.Store(s.log)
 	s.log.Debug("connected", "remote", s.remote, "path", s.path)
 
 	toChild, toClient := s.pumpLinesToChild, s.pumpLinesToClient
@@ -82,10 +90,6 @@ func (s *session) run() {
 	var pumps sync.WaitGroup
 	pumps.Add(1)
 	go func() { defer pumps.Done(); toClient() }()
-	if child.Stderr != nil {
-		pumps.Add(1)
-		go func() { defer pumps.Done(); s.logStderr() }()
-	}
 	readErr := toChild()
 
 	// The client is gone or the close handshake is over: release the
@@ -93,6 +97,7 @@ func (s *session) run() {
 	s.conn.Close()
 	s.flow.resume()
 	child.Stop(s.srv.cfg.CloseGrace, s.srv.cfg.KillGrace)
+	child.FinishStderr()
 	s.srv.forks.release()
 	pumps.Wait()
 	s.logEnd(readErr, nil)
@@ -120,6 +125,11 @@ func (s *session) startChild() (*process.Child, error) {
 		Env:        process.CGIEnv(req, cfg.PassEnv),
 		Terminal:   terminal,
 		Credential: s.srv.credential,
+		// Read by one goroutine for all children: no goroutine here.
+		StderrLine: func(line []byte) {
+			s.stderrLog.Load().Info("stderr", "line", string(line))
+		},
+		StderrMaxLine: stderrMaxLine,
 		OnExit: func() {
 			ready.Wait()
 			time.AfterFunc(cfg.CloseGrace, func() {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Config says what to run.
@@ -17,6 +19,12 @@ type Config struct {
 	TerminalSize Size
 	// Credential, if set, is the user and groups the child runs as.
 	Credential *syscall.Credential
+	// StderrLine, if set, receives each line the child writes to stderr
+	// (without the newline; a line longer than StderrMaxLine in pieces).
+	// It is called from one goroutine shared by all children, so it must
+	// not block for long. Without it, Child.Stderr is a pipe to read.
+	StderrLine    func(line []byte)
+	StderrMaxLine int
 	// OnExit, if set, is called once the child has been reaped.
 	OnExit func()
 }
@@ -34,6 +42,7 @@ type Child struct {
 
 	terminal Terminal
 	pid      int
+	stderrFd int // read by the shared stderr reader, or -1
 	onExit   func()
 	done     chan struct{} // closed once the child has been reaped
 	status   ExitStatus
@@ -43,14 +52,26 @@ type Child struct {
 // returns once the program is executing. An error means nothing was started
 // and nothing is left open.
 func Start(cfg Config) (*Child, error) {
-	var parentEnds, childEnds []*os.File
+	c := &Child{terminal: cfg.Terminal, stderrFd: -1, onExit: cfg.OnExit, done: make(chan struct{})}
+	var opened []*os.File // every end, closed if the start fails
+	var child [3]*os.File // the child's stdin, stdout and stderr
 	fail := func(err error) (*Child, error) {
-		for _, f := range append(parentEnds, childEnds...) {
+		for _, f := range opened {
 			f.Close()
+		}
+		if c.stderrFd >= 0 {
+			unix.Close(c.stderrFd)
 		}
 		return nil, fmt.Errorf("start %s: %w", cfg.Path, err)
 	}
-	pipes := 3
+	pipe := func() (r, w *os.File, err error) {
+		r, w, err = os.Pipe()
+		if err == nil {
+			opened = append(opened, r, w)
+		}
+		return r, w, err
+	}
+
 	if cfg.Terminal != NoTerminal {
 		size := cfg.TerminalSize
 		if size == (Size{}) {
@@ -60,25 +81,42 @@ func Start(cfg Config) (*Child, error) {
 		if err != nil {
 			return fail(err)
 		}
-		parentEnds = append(parentEnds, master, master)
-		childEnds = append(childEnds, slave, slave)
-		pipes = 1 // stderr, unless the terminal takes it too
+		opened = append(opened, master, slave)
+		c.Stdin, c.Stdout = master, master
+		child[0], child[1] = slave, slave
 		if cfg.Terminal == InteractiveTerminal {
-			pipes = 0
-			childEnds = append(childEnds, slave)
+			child[2] = slave // a terminal shows errors too
 		}
-	}
-	for i := 3 - pipes; i < 3; i++ {
-		r, w, err := os.Pipe()
+	} else {
+		inR, inW, err := pipe()
 		if err != nil {
 			return fail(err)
 		}
-		if i == 0 { // stdin: the child reads, we write
-			r, w = w, r
+		outR, outW, err := pipe()
+		if err != nil {
+			return fail(err)
 		}
-		parentEnds = append(parentEnds, r)
-		childEnds = append(childEnds, w)
+		c.Stdin, c.Stdout = inW, outR
+		child[0], child[1] = inR, outW
 	}
+	switch {
+	case child[2] != nil:
+	case cfg.StderrLine != nil:
+		r, w, err := stderrPipe()
+		if err != nil {
+			return fail(err)
+		}
+		c.stderrFd = r
+		child[2] = os.NewFile(uintptr(w), "stderr")
+		opened = append(opened, child[2])
+	default:
+		errR, errW, err := pipe()
+		if err != nil {
+			return fail(err)
+		}
+		c.Stderr, child[2] = errR, errW
+	}
+
 	sys := &syscall.SysProcAttr{Setpgid: true}
 	if cfg.Terminal != NoTerminal {
 		// A session of its own, with the terminal as controlling
@@ -87,30 +125,57 @@ func Start(cfg Config) (*Child, error) {
 		sys = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	}
 	sys.Credential = cfg.Credential
-	c := &Child{
-		Stdin:    parentEnds[0],
-		Stdout:   parentEnds[1],
-		terminal: cfg.Terminal,
-		onExit:   cfg.OnExit,
-		done:     make(chan struct{}),
-	}
-	if len(parentEnds) == 3 {
-		c.Stderr = parentEnds[2]
-	}
 	pid, err := spawn(cfg.Path, cfg.Args, &syscall.ProcAttr{
 		Dir:   cfg.Dir,
 		Env:   cfg.Env,
-		Files: []uintptr{childEnds[0].Fd(), childEnds[1].Fd(), childEnds[2].Fd()},
+		Files: []uintptr{child[0].Fd(), child[1].Fd(), child[2].Fd()},
 		Sys:   sys,
 	}, c)
 	if err != nil {
 		return fail(err)
 	}
 	c.pid = pid
-	for _, f := range childEnds {
-		f.Close() // the child has its copies; ours would hide EOF
+	for i, f := range child {
+		if i == 0 || f != child[i-1] {
+			f.Close() // the child has its copies; ours would hide EOF
+		}
+	}
+	if c.stderrFd >= 0 {
+		if err := c.readStderr(cfg.StderrLine, cfg.StderrMaxLine); err != nil {
+			// The child runs; without its stderr it would block on it.
+			c.signalAll(syscall.SIGKILL)
+			c.Stdin.Close()
+			c.Stdout.Close()
+			return nil, fmt.Errorf("start %s: read stderr: %w", cfg.Path, err)
+		}
 	}
 	return c, nil
+}
+
+// readStderr hands the stderr pipe to the shared reader.
+func (c *Child) readStderr(emit func([]byte), max int) error {
+	r, err := sharedStderr()
+	if err == nil {
+		err = r.add(c.stderrFd, max, emit)
+	}
+	if err != nil {
+		unix.Close(c.stderrFd)
+		c.stderrFd = -1
+	}
+	return err
+}
+
+// FinishStderr passes on what is left of the child's stderr, the last line
+// even without a newline, and closes it. Call it once the child and its
+// group are gone (after Stop); until then the shared reader reads it.
+func (c *Child) FinishStderr() {
+	if c.stderrFd < 0 {
+		return
+	}
+	if r, err := sharedStderr(); err == nil {
+		r.finish(c.stderrFd)
+	}
+	c.stderrFd = -1
 }
 
 // exited records how the child ended; the reaper calls it once.
