@@ -13,6 +13,7 @@ func (s *session) pumpBytesToChild() error {
 	stdin := newInputSink(s.child.Stdin, s.log)
 	s.conn.OnReadWait(stdin.Flush)
 	for {
+		s.conn.AwaitData()
 		if _, _, err := s.conn.ReadMessageTo(stdin); err != nil {
 			return err
 		}

@@ -26,6 +26,7 @@ func (s *session) pumpLinesToChild() error {
 	onTerminal := s.srv.cfg.Mode == PTYMode
 	var msg, escaped []byte
 	for {
+		s.conn.AwaitData()
 		op, p, err := s.conn.ReadMessage(msg)
 		if err != nil {
 			return err
@@ -67,6 +68,7 @@ func (s *session) pumpLinesToClient() {
 	defer lines.Release()
 	clientGone, splitLogged := false, false
 	for {
+		lines.Await()
 		line, err := lines.Next()
 		if err != nil {
 			break

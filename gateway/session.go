@@ -107,10 +107,7 @@ func (s *session) run() {
 // child exits, its stdout gets CloseGrace more to reach EOF: a background
 // grandchild that keeps it open must not hold the connection.
 func (s *session) startChild() (*process.Child, error) {
-	cfg := s.srv.cfg
-	var child *process.Child
-	var ready sync.WaitGroup
-	ready.Add(1)
+	cfg := &s.srv.cfg
 	terminal := map[Mode]process.Terminal{PTYMode: process.LineTerminal, TerminalMode: process.InteractiveTerminal}[cfg.Mode]
 	req := s.cgiRequest()
 	if terminal != process.NoTerminal {
@@ -119,7 +116,7 @@ func (s *session) startChild() (*process.Child, error) {
 	if p := s.conn.Protocol(); p != "" {
 		req.Extra = append(req.Extra, "WEBSOCKET_PROTOCOL="+p)
 	}
-	child, err := process.Start(process.Config{
+	return process.Start(process.Config{
 		Path:       s.endpoint.Program,
 		Args:       s.endpoint.Args,
 		Env:        process.CGIEnv(req, cfg.PassEnv),
@@ -130,15 +127,8 @@ func (s *session) startChild() (*process.Child, error) {
 			s.stderrLog.Load().Info("stderr", "line", string(line))
 		},
 		StderrMaxLine: stderrMaxLine,
-		OnExit: func() {
-			ready.Wait()
-			time.AfterFunc(cfg.CloseGrace, func() {
-				child.Stdout.SetReadDeadline(time.Now())
-			})
-		},
+		StdoutGrace:   cfg.CloseGrace,
 	})
-	ready.Done()
-	return child, err
 }
 
 func (s *session) cgiRequest() process.Request {

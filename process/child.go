@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,8 +26,10 @@ type Config struct {
 	// not block for long. Without it, Child.Stderr is a pipe to read.
 	StderrLine    func(line []byte)
 	StderrMaxLine int
-	// OnExit, if set, is called once the child has been reaped.
-	OnExit func()
+	// StdoutGrace, if set, is how long Stdout is still read after the
+	// child exits: a background grandchild that keeps it open must not
+	// keep its reader waiting. Then reads fail with os.ErrDeadlineExceeded.
+	StdoutGrace time.Duration
 }
 
 // Child is one running program. Its pipes belong to the caller: write to
@@ -40,19 +43,19 @@ type Child struct {
 	Stdout *os.File // read end of the child's standard output
 	Stderr *os.File // read end of the child's standard error, or nil
 
-	terminal Terminal
-	pid      int
-	stderrFd int // read by the shared stderr reader, or -1
-	onExit   func()
-	done     chan struct{} // closed once the child has been reaped
-	status   ExitStatus
+	terminal    Terminal
+	pid         int
+	stderrFd    int // read by the shared stderr reader, or -1
+	stdoutGrace time.Duration
+	done        chan struct{} // closed once the child has been reaped
+	status      ExitStatus
 }
 
 // Start runs cfg in a new process group (a new session, on a terminal) and
 // returns once the program is executing. An error means nothing was started
 // and nothing is left open.
 func Start(cfg Config) (*Child, error) {
-	c := &Child{terminal: cfg.Terminal, stderrFd: -1, onExit: cfg.OnExit, done: make(chan struct{})}
+	c := &Child{terminal: cfg.Terminal, stderrFd: -1, stdoutGrace: cfg.StdoutGrace, done: make(chan struct{})}
 	var opened []*os.File // every end, closed if the start fails
 	var child [3]*os.File // the child's stdin, stdout and stderr
 	fail := func(err error) (*Child, error) {
@@ -182,8 +185,8 @@ func (c *Child) FinishStderr() {
 func (c *Child) exited(status ExitStatus) {
 	c.status = status
 	close(c.done)
-	if c.onExit != nil {
-		c.onExit()
+	if c.stdoutGrace > 0 {
+		time.AfterFunc(c.stdoutGrace, func() { c.Stdout.SetReadDeadline(time.Now()) })
 	}
 }
 

@@ -30,6 +30,14 @@ func NewLineReader(r io.Reader, pool *lazybuf.Pool, max int) *LineReader {
 	return &LineReader{r: lazybuf.NewReader(r, pool), max: max}
 }
 
+// Await returns once the stream has data to read (or has ended). A
+// goroutine calls it before Next so that it waits with a short stack.
+func (l *LineReader) Await() {
+	if l.Buffered() == 0 {
+		l.r.Fill()
+	}
+}
+
 // OnWait sets f to run whenever the LineReader is about to wait for more
 // of the stream: the moment to flush the lines passed on so far.
 func (l *LineReader) OnWait(f func()) { l.r.OnWait = f }

@@ -49,6 +49,12 @@ func (c *Conn) ReadMessageTo(w io.Writer) (ws.OpCode, int64, error) {
 // makes Buffered non-zero although the reader is about to wait.
 func (c *Conn) Buffered() int { return c.br.Buffered() }
 
+// AwaitData returns once received bytes are waiting to be read, or the
+// connection has failed. A reader calls it before ReadMessage so that it
+// waits for an idle peer with a short stack (Go shrinks the stacks of idle
+// goroutines that use little of them).
+func (c *Conn) AwaitData() { c.br.Fill() }
+
 // OnReadWait sets f to run each time the reader is about to wait for more
 // bytes from the network. A reader that forwards messages flushes there:
 // everything received so far has been handed on, and more may take a while.

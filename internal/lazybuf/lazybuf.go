@@ -44,7 +44,7 @@ func (p *Pool) put(b []byte) { p.pool.Put(&b) }
 
 // smallSize is the buffer an idle Reader keeps: room for a frame header and
 // a short message or line, so that light traffic never takes a large one.
-const smallSize = 256
+const smallSize = 128
 
 // Reader is a buffered reader over src, like bufio.Reader, whose buffer is
 // a small array of its own while it waits and a pooled buffer while data
@@ -60,25 +60,38 @@ type Reader struct {
 	// the moment to flush what has been passed on so far.
 	OnWait func()
 
-	src      io.Reader
-	raw      syscall.RawConn // src's file descriptor, when it has one
-	pool     *Pool
-	small    [smallSize]byte
-	buf      []byte // small[:] or a buffer from pool
+	src  io.Reader
+	raw  syscall.RawConn // src's file descriptor, when it has one
+	pool *Pool
+	// small is the buffer kept between bursts. A Reader of a descriptor
+	// has none: it knows when data is there and borrows a large buffer
+	// only then.
+	small    []byte
+	buf      []byte // small or a buffer from pool
 	r, w     int    // buf[r:w] holds the unread data
 	lastRead int    // bytes the last read from src returned
 	err      error  // the error that ended src, once seen
+
+	// The state of a direct read of src's descriptor (readRaw).
+	rawRead   func(fd uintptr) bool
+	rawDst    []byte
+	rawN      int
+	rawErr    error
+	rawWaited bool
 }
 
 // NewReader returns a Reader over src that borrows large buffers from pool.
 func NewReader(src io.Reader, pool *Pool) *Reader {
 	b := &Reader{src: src, pool: pool}
-	b.buf = b.small[:]
 	if sc, ok := src.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			b.raw = raw
 		}
 	}
+	if b.raw == nil {
+		b.small = make([]byte, smallSize)
+	}
+	b.buf = b.small
 	return b
 }
 
@@ -91,7 +104,7 @@ func (b *Reader) Prefill(p []byte) {
 	b.w += copy(b.buf[b.w:], p)
 }
 
-func (b *Reader) large() bool { return len(b.buf) != smallSize }
+func (b *Reader) large() bool { return len(b.buf) > smallSize }
 
 // Buffered is the number of bytes that can be read without reading src.
 func (b *Reader) Buffered() int { return b.w - b.r }
@@ -101,7 +114,7 @@ func (b *Reader) Buffered() int { return b.w - b.r }
 func (b *Reader) Release() {
 	if b.large() && b.r == b.w {
 		b.pool.put(b.buf)
-		b.buf, b.r, b.w = b.small[:], 0, 0
+		b.buf, b.r, b.w = b.small, 0, 0
 	}
 }
 
@@ -179,36 +192,13 @@ func (b *Reader) readSrc() (int, error) {
 // buffer and runs OnWait; when data arrives for an empty small buffer, it
 // takes a large one, since it cannot know how much is there.
 func (b *Reader) readRaw(p []byte) (int, error) {
-	var n int
-	var err error
-	waited := false
-	rerr := b.raw.Read(func(fd uintptr) bool {
-		if waited && p == nil && b.r == b.w && !b.large() {
-			b.r, b.w = 0, 0
-			b.grow()
-		}
-		dst := p
-		if dst == nil {
-			dst = b.buf[b.w:]
-		}
-		for {
-			n, err = syscall.Read(int(fd), dst)
-			if err != syscall.EINTR {
-				break
-			}
-		}
-		if err == syscall.EAGAIN {
-			waited = true
-			if b.r == b.w {
-				b.Release()
-			}
-			if b.OnWait != nil {
-				b.OnWait()
-			}
-			return false
-		}
-		return true
-	})
+	b.rawDst, b.rawWaited = p, false
+	if b.rawRead == nil {
+		b.rawRead = b.tryRead // one closure for the Reader's life, not one a read
+	}
+	rerr := b.raw.Read(b.rawRead)
+	n, err := b.rawN, b.rawErr
+	b.rawDst = nil
 	switch {
 	case rerr != nil:
 		err = rerr
@@ -223,6 +213,45 @@ func (b *Reader) readRaw(p []byte) (int, error) {
 		b.err = err
 	}
 	return n, err
+}
+
+// tryRead is readRaw's attempt, which the descriptor's poller repeats until
+// it returns true.
+func (b *Reader) tryRead(fd uintptr) bool {
+	if b.rawWaited && b.rawDst == nil && b.r == b.w && !b.large() {
+		b.r, b.w = 0, 0
+		b.grow()
+	}
+	dst := b.rawDst
+	if dst == nil {
+		dst = b.buf[b.w:]
+	}
+	for {
+		b.rawN, b.rawErr = syscall.Read(int(fd), dst)
+		if b.rawErr != syscall.EINTR {
+			break
+		}
+	}
+	if b.rawErr == syscall.EAGAIN {
+		b.rawWaited = true
+		if b.r == b.w {
+			b.Release()
+		}
+		if b.OnWait != nil {
+			b.OnWait()
+		}
+		return false
+	}
+	return true
+}
+
+// Fill waits until some data is buffered (or src fails; the error shows
+// again on the next read). Calling it before a deep chain of reads makes a
+// goroutine that waits do so with a short stack, which Go then keeps small.
+func (b *Reader) Fill() {
+	if b.r == b.w {
+		b.fill()
+	}
 }
 
 // Read reads into p: from the buffer if it holds data, otherwise a large

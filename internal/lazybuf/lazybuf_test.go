@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"math/rand"
+	"os"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // chunkedReader returns its data in reads of the given sizes, in turn.
@@ -182,5 +184,48 @@ func TestSteadyStreamUsesTheLargeBuffer(t *testing.T) {
 	}
 	if sizes[0] != smallSize || sizes[1] != 64<<10 || sizes[4] != 64<<10 {
 		t.Fatalf("read sizes %v, want %d then %d each", sizes, smallSize, 64<<10)
+	}
+}
+
+func TestDescriptorReaderWaitsEmptyHanded(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	b := NewReader(r, NewPool(4096))
+	if b.raw == nil {
+		t.Fatal("a pipe should be read through its descriptor")
+	}
+	emptyWaits := 0
+	b.OnWait = func() {
+		// A partial line must be kept while waiting; an empty buffer
+		// must not keep the large buffer.
+		if b.Buffered() == 0 {
+			emptyWaits++
+			if b.large() {
+				t.Error("about to wait with nothing buffered but a large buffer held")
+			}
+		}
+	}
+	go func() {
+		w.Write(bytes.Repeat([]byte("x"), 3000))
+		w.Write([]byte("\n"))
+		time.Sleep(50 * time.Millisecond) // the reader waits here
+		w.Write([]byte("second\n"))
+		w.Close()
+	}()
+	line, err := b.ReadSlice('\n')
+	if len(line) != 3001 || err != nil {
+		t.Fatalf("first line: %d bytes, %v", len(line), err)
+	}
+	if line, err := b.ReadSlice('\n'); string(line) != "second\n" || err != nil {
+		t.Fatalf("second line: %q, %v", line, err)
+	}
+	if _, err := b.ReadSlice('\n'); err != io.EOF {
+		t.Fatalf("at the end: %v, want EOF", err)
+	}
+	if emptyWaits == 0 {
+		t.Fatal("OnWait never ran with an empty buffer, though the reader waited between the lines")
 	}
 }
