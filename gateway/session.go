@@ -128,6 +128,7 @@ func (s *session) startChild() (*process.Child, error) {
 		},
 		StderrMaxLine: stderrMaxLine,
 		StdoutGrace:   cfg.CloseGrace,
+		PipeSize:      pipeSizeFor(cfg.Mode),
 	})
 }
 
@@ -159,6 +160,17 @@ func (s *session) cgiRequest() process.Request {
 		req.RemoteHost = reverseLookup(r.RemoteAddr)
 	}
 	return req
+}
+
+// pipeSizeFor is the capacity asked for the child's stdin and stdout pipes:
+// in binary mode, where bulk data flows, 1 MiB (Linux's default
+// pipe-max-size), so that more is in flight per system call; elsewhere the
+// kernel's default.
+func pipeSizeFor(mode Mode) int {
+	if mode == BinaryMode {
+		return 1 << 20
+	}
+	return 0
 }
 
 // reverseLookup finds the name of a client's address for REMOTE_HOST

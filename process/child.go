@@ -26,6 +26,10 @@ type Config struct {
 	// not block for long. Without it, Child.Stderr is a pipe to read.
 	StderrLine    func(line []byte)
 	StderrMaxLine int
+	// PipeSize, if set, asks the kernel for stdin and stdout pipes of this
+	// capacity (64 KiB by default): more data in flight between wsgate and
+	// the child means fewer system calls and wake-ups for bulk data.
+	PipeSize int
 	// StdoutGrace, if set, is how long Stdout is still read after the
 	// child exits: a background grandchild that keeps it open must not
 	// keep its reader waiting. Then reads fail with os.ErrDeadlineExceeded.
@@ -101,6 +105,12 @@ func Start(cfg Config) (*Child, error) {
 		}
 		c.Stdin, c.Stdout = inW, outR
 		child[0], child[1] = inR, outW
+		if cfg.PipeSize > 0 {
+			// Best effort: the kernel may cap it (pipe-max-size, and
+			// per-user page limits), and the default still works.
+			unix.FcntlInt(inR.Fd(), unix.F_SETPIPE_SZ, cfg.PipeSize) // the child ends: Fd makes a file blocking
+			unix.FcntlInt(outW.Fd(), unix.F_SETPIPE_SZ, cfg.PipeSize)
+		}
 	}
 	switch {
 	case child[2] != nil:
