@@ -43,12 +43,6 @@ func (c *Conn) ReadMessageTo(w io.Writer) (ws.OpCode, int64, error) {
 	return op, n, err
 }
 
-// Buffered reports how many received bytes wait in the read buffer.
-//
-// Deprecated: flush in OnReadWait instead; a partial frame in the buffer
-// makes Buffered non-zero although the reader is about to wait.
-func (c *Conn) Buffered() int { return c.br.Buffered() }
-
 // AwaitData returns once received bytes are waiting to be read, or the
 // connection has failed. A reader calls it before ReadMessage so that it
 // waits for an idle peer with a short stack (Go shrinks the stacks of idle
