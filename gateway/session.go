@@ -228,6 +228,12 @@ func (s *session) logEnd(readErr, startErr error) {
 	if reason != "" {
 		attrs = append(attrs, "close_reason", reason)
 	}
+	if s.conn.Compressed() {
+		attrs = append(attrs, "compressed", true)
+	}
+	if p := s.conn.Protocol(); p != "" {
+		attrs = append(attrs, "protocol", p)
+	}
 	if ce != nil {
 		attrs = append(attrs, "closed_by", map[bool]string{true: "client", false: "server"}[ce.ByPeer])
 	} else if readErr != nil {

@@ -30,6 +30,15 @@ const wsgate = {
     return socket;
   },
 
+  // describeOpen names what the handshake agreed on: subprotocol and
+  // extensions (permessage-deflate, when compression is on), or "".
+  describeOpen(socket) {
+    const parts = [];
+    if (socket.protocol) parts.push("subprotocol " + socket.protocol);
+    if (socket.extensions) parts.push("extensions " + socket.extensions);
+    return parts.join(", ");
+  },
+
   // describeClose says how a connection ended, with the close code.
   describeClose(ev) {
     let line = "closed with code " + ev.code;
