@@ -109,10 +109,6 @@ func secCmdStart(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("sec-start cannot be negated; use ! wsgate-run for a failing start")
 	}
-	st := scStateOf(ts)
-	if st.server != nil && !st.server.exited() {
-		ts.Fatalf("wsgate is already running; wsgate-stop it first")
-	}
 	addr := true
 	if len(args) > 0 && args[0] == "-noaddr" {
 		addr, args = false, args[1:]
@@ -124,40 +120,9 @@ func secCmdStart(ts *testscript.TestScript, neg bool, args []string) {
 	if addr {
 		rest = append([]string{"--address", "127.0.0.1", "--port", "0"}, rest...)
 	}
-	cmd := scWsgateCmd(ts, env, rest)
-	p := &scWsgateProc{cmd: cmd, stdout: scNewSyncBuffer(), log: scNewSyncBuffer(), done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.stdout, p.log
-	ts.Check(cmd.Start())
-	st.server = p
-	go func() {
-		cmd.Wait()
-		p.state = cmd.ProcessState
-		close(p.done)
-	}()
-	deadline := time.NewTimer(scStartTimeout)
-	defer deadline.Stop()
-	for {
-		out, changed := p.stdout.snapshot()
-		if m := secListeningRE.FindStringSubmatch(out); m != nil {
-			fmt.Fprintln(ts.Stdout(), m[0])
-			secSetAddresses(ts, strings.Fields(m[1]))
-			return
-		}
-		select {
-		case <-changed:
-		case <-p.done:
-			if out, _ := p.stdout.snapshot(); secListeningRE.MatchString(out) {
-				continue
-			}
-			log, _ := p.log.snapshot()
-			ts.Fatalf("wsgate exited (%v) before listening\nstdout:\n%s\nstderr:\n%s", p.state, out, scTruncate(log, 4000))
-		case <-deadline.C:
-			cmd.Process.Kill()
-			<-p.done
-			log, _ := p.log.snapshot()
-			ts.Fatalf("wsgate did not say it was listening within %v\nstdout:\n%s\nstderr:\n%s", scStartTimeout, out, scTruncate(log, 4000))
-		}
-	}
+	line := scLaunch(ts, env, rest)
+	fmt.Fprintln(ts.Stdout(), line)
+	secSetAddresses(ts, strings.Fields(secListeningRE.FindStringSubmatch(line)[1]))
 }
 
 // secSetAddresses sets the scenario's variables from the addresses of a

@@ -101,18 +101,36 @@ func scCmdWsgateStart(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("wsgate-start cannot be negated; use ! wsgate-run for a failing start")
 	}
-	st := scStateOf(ts)
-	if st.server != nil && !st.server.exited() {
-		ts.Fatalf("wsgate is already running; wsgate-stop it first")
-	}
 	env, rest := scSplitEnvArgs(args)
 	if len(rest) == 0 {
 		ts.Fatalf("usage: wsgate-start [NAME=VALUE...] [FLAGS...] COMMAND [ARGS...]")
 	}
-	cmd := scWsgateCmd(ts, env, append([]string{"--address", "127.0.0.1", "--port", "0"}, rest...))
+	line := scLaunch(ts, env, append([]string{"--address", "127.0.0.1", "--port", "0"}, rest...))
+	m := scListeningRE.FindStringSubmatch(line)
+	if m == nil {
+		ts.Fatalf("wsgate listens, but not on ws://127.0.0.1: %s", line)
+	}
+	port := m[1]
+	ts.Setenv("PORT", port)
+	ts.Setenv("HOSTPORT", "127.0.0.1:"+port)
+	ts.Setenv("URL", "ws://127.0.0.1:"+port)
+	ts.Setenv("HTTP", "http://127.0.0.1:"+port)
+	ts.Logf("wsgate pid %d listening on 127.0.0.1:%s", scStateOf(ts).server.cmd.Process.Pid, port)
+}
+
+// scAnyListeningRE matches wsgate's listening line, whatever it listens on.
+var scAnyListeningRE = regexp.MustCompile(`(?m)^wsgate \S+ listening on .*$`)
+
+// scLaunch starts wsgate in the background as the scenario's server, waits
+// (bounded) for its listening line and returns it.
+func scLaunch(ts *testscript.TestScript, env, args []string) string {
+	st := scStateOf(ts)
+	if st.server != nil && !st.server.exited() {
+		ts.Fatalf("wsgate is already running; wsgate-stop it first")
+	}
+	cmd := scWsgateCmd(ts, env, args)
 	p := &scWsgateProc{cmd: cmd, stdout: scNewSyncBuffer(), log: scNewSyncBuffer(), done: make(chan struct{})}
-	cmd.Stdout = p.stdout
-	cmd.Stderr = p.log
+	cmd.Stdout, cmd.Stderr = p.stdout, p.log
 	ts.Check(cmd.Start())
 	st.server = p
 	go func() {
@@ -125,20 +143,13 @@ func scCmdWsgateStart(ts *testscript.TestScript, neg bool, args []string) {
 	defer deadline.Stop()
 	for {
 		out, changed := p.stdout.snapshot()
-		if m := scListeningRE.FindStringSubmatch(out); m != nil {
-			port := m[1]
-			ts.Setenv("PORT", port)
-			ts.Setenv("HOSTPORT", "127.0.0.1:"+port)
-			ts.Setenv("URL", "ws://127.0.0.1:"+port)
-			ts.Setenv("HTTP", "http://127.0.0.1:"+port)
-			ts.Logf("wsgate pid %d listening on 127.0.0.1:%s", cmd.Process.Pid, port)
-			return
+		if line := scAnyListeningRE.FindString(out); line != "" {
+			return line
 		}
 		select {
 		case <-changed:
 		case <-p.done:
-			out, _ = p.stdout.snapshot()
-			if scListeningRE.MatchString(out) {
+			if out, _ := p.stdout.snapshot(); scAnyListeningRE.MatchString(out) {
 				continue
 			}
 			log, _ := p.log.snapshot()
