@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 # apt-get needs root: use sudo when we are not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: build run test test-deps conformance fuzz vet fmt-check clean
+.PHONY: build run test test-deps conformance fuzz vet staticcheck fmt-check clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o wsgate .
@@ -19,7 +19,7 @@ build:
 run: build
 	./wsgate --port 8080 ./testscripts/echo.pl
 
-test: test-deps xterm-check fmt-check vet
+test: test-deps xterm-check fmt-check vet staticcheck
 	$(GO) test -race ./...
 
 # Installs what the tests need beyond Go, only when it is missing: Chromium
@@ -54,6 +54,11 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+
+# staticcheck, pinned; go run fetches it through the module proxy once.
+STATICCHECK_VERSION := v0.8.2
+staticcheck:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 clean:
 	rm -f wsgate

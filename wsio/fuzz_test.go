@@ -96,7 +96,7 @@ func checkServerFrames(t *testing.T, out []byte) {
 	r := bytes.NewReader(out)
 	closed := false
 	for r.Len() > 0 {
-		fr, err := ws.ReadFrame(r)
+		fr, err := readFrame(r)
 		if err != nil {
 			t.Fatalf("server wrote a malformed frame: %v", err)
 		}
@@ -120,6 +120,20 @@ func checkServerFrames(t *testing.T, out []byte) {
 func acceptKey(key string) string {
 	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// readFrame reads one frame of a byte stream the test holds whole.
+func readFrame(r *bytes.Reader) (ws.Frame, error) {
+	h, err := ws.ReadHeader(r)
+	if err != nil {
+		return ws.Frame{}, err
+	}
+	if h.Length > int64(r.Len()) {
+		return ws.Frame{}, fmt.Errorf("frame of %d bytes, %d left", h.Length, r.Len())
+	}
+	p := make([]byte, h.Length)
+	r.Read(p)
+	return ws.Frame{Header: h, Payload: p}, nil
 }
 
 // hijackRecorder is a ResponseWriter whose connection can be hijacked.

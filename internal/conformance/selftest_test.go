@@ -283,8 +283,12 @@ func deflateEcho(w http.ResponseWriter, r *http.Request) {
 	var msg []byte
 	var first ws.Header
 	for {
-		f, err := ws.ReadFrame(br)
-		if err != nil {
+		h, err := ws.ReadHeader(br)
+		if err != nil || h.Length > 1<<24 {
+			return
+		}
+		f := ws.Frame{Header: h, Payload: make([]byte, h.Length)}
+		if _, err := io.ReadFull(br, f.Payload); err != nil {
 			return
 		}
 		f = ws.UnmaskFrameInPlace(f)
