@@ -180,6 +180,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing = true
 	for sess := range s.sessions {
 		sess.conn.CloseWith(ws.StatusGoingAway, "server shutting down")
+		sess.abortInput() // a reader blocked on a child's full stdin must see the close
 	}
 	s.mu.Unlock()
 	err := s.http.Shutdown(ctx)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,17 @@ type session struct {
 	// stderrLog logs the child's stderr lines, from the shared stderr
 	// reader's goroutine; it gains the pid once the child has one.
 	stderrLog atomic.Pointer[slog.Logger]
+	// input is the child's stdin once it runs, for abortInput.
+	input atomic.Pointer[os.File]
+}
+
+// abortInput makes a write to the child's stdin that is blocked (the child
+// does not read it) fail at once, so that the reader goroutine can notice
+// that the connection is over. Safe from any goroutine.
+func (s *session) abortInput() {
+	if f := s.input.Load(); f != nil {
+		f.SetWriteDeadline(time.Now())
+	}
 }
 
 func newSession(srv *Server, conn *wsio.Conn, r *http.Request, ep endpoint, remoteUser string) *session {
@@ -75,6 +87,8 @@ func (s *session) run() {
 		return
 	}
 	s.child = child
+	s.input.Store(child.Stdin)
+	s.conn.OnDrop(s.abortInput)
 	s.req = nil // its headers are in the child's environment; let them go
 	s.log = s.log.With("pid", child.Pid())
 	s.stderrLog.Store(s.log)

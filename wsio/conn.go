@@ -45,6 +45,7 @@ type Conn struct {
 	framesIn   atomic.Int64
 	keepalive  *keepalive
 	dropReason atomic.Pointer[string]
+	onDrop     atomic.Pointer[func()]
 }
 
 // Stats counts the data messages and payload bytes of a connection.
@@ -96,9 +97,17 @@ func (c *Conn) Close() error {
 	return c.netConn.Close()
 }
 
+// OnDrop sets f to run when keepalive gives up on the peer, after the
+// connection was closed: the moment to unblock a reader that waits on
+// something other than the network. Safe to call at any time.
+func (c *Conn) OnDrop(f func()) { c.onDrop.Store(&f) }
+
 // drop abandons an unresponsive peer; the reader returns an error that
 // gives reason.
 func (c *Conn) drop(reason string) {
 	c.dropReason.Store(&reason)
 	c.netConn.Close()
+	if f := c.onDrop.Load(); f != nil {
+		(*f)()
+	}
 }

@@ -1,7 +1,11 @@
 package wsio
 
 import (
+	"net"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gobwas/ws"
 )
@@ -32,7 +36,7 @@ func (c *Conn) startKeepalive(interval, timeout time.Duration) {
 
 func (k *keepalive) tick() {
 	now := time.Now()
-	if n := k.c.framesIn.Load(); n != k.frames {
+	if n := k.c.framesIn.Load(); n != k.frames || k.c.peerWaiting() {
 		k.frames, k.lastSeen = n, now
 	}
 	if now.Sub(k.lastSeen) >= k.timeout {
@@ -45,6 +49,38 @@ func (k *keepalive) tick() {
 	k.c.writeControl(ws.OpPing, nil)
 	k.timer.Reset(min(k.interval, k.timeout-now.Sub(k.lastSeen)))
 }
+
+// peerWaiting reports whether the peer is there although no frame was read:
+// bytes it sent wait unread in the socket (the reader is held up by the
+// program, which does not read its input, not by the peer) and it has not
+// closed its side.
+func (c *Conn) peerWaiting() bool {
+	nc := c.netConn
+	if tc, ok := nc.(interface{ NetConn() net.Conn }); ok {
+		nc = tc.NetConn() // under TLS, the TCP connection
+	}
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	waiting := false
+	raw.Control(func(fd uintptr) {
+		unread, err := unix.IoctlGetInt(int(fd), unix.SIOCINQ)
+		if err != nil || unread == 0 {
+			return
+		}
+		info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+		waiting = err == nil && info.State == tcpEstablished
+	})
+	return waiting
+}
+
+// tcpEstablished is the kernel's TCP_ESTABLISHED state (include/net/tcp_states.h).
+const tcpEstablished = 1
 
 func (k *keepalive) stop() {
 	if k != nil {

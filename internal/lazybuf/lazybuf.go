@@ -78,6 +78,8 @@ type Reader struct {
 	rawN      int
 	rawErr    error
 	rawWaited bool
+	hookDue   bool // OnWait is to run before waiting
+	hookDone  bool // OnWait has run for this read
 }
 
 // NewReader returns a Reader over src that borrows large buffers from pool.
@@ -192,16 +194,26 @@ func (b *Reader) readSrc() (int, error) {
 // buffer and runs OnWait; when data arrives for an empty small buffer, it
 // takes a large one, since it cannot know how much is there.
 func (b *Reader) readRaw(p []byte) (int, error) {
-	b.rawDst, b.rawWaited = p, false
+	// The attempt's results start empty: when the descriptor is closed,
+	// raw.Read fails without calling tryRead at all.
+	b.rawN, b.rawErr = 0, nil
+	b.rawDst, b.rawWaited, b.hookDone = p, false, b.OnWait == nil
 	if b.rawRead == nil {
 		b.rawRead = b.tryRead // one closure for the Reader's life, not one a read
 	}
 	rerr := b.raw.Read(b.rawRead)
+	for rerr == nil && b.hookDue {
+		// OnWait runs outside the descriptor's read lock: it may block
+		// (a flush to a slow peer), and Close must not wait for it.
+		b.hookDue, b.hookDone = false, true
+		b.OnWait()
+		rerr = b.raw.Read(b.rawRead)
+	}
 	n, err := b.rawN, b.rawErr
 	b.rawDst = nil
 	switch {
 	case rerr != nil:
-		err = rerr
+		n, err = 0, rerr
 	case err != nil:
 		err = os.NewSyscallError("read", err)
 	case n == 0:
@@ -237,8 +249,9 @@ func (b *Reader) tryRead(fd uintptr) bool {
 		if b.r == b.w {
 			b.Release()
 		}
-		if b.OnWait != nil {
-			b.OnWait()
+		if !b.hookDone {
+			b.hookDue = true // readRaw runs OnWait, then reads again
+			return true
 		}
 		return false
 	}

@@ -229,3 +229,22 @@ func TestDescriptorReaderWaitsEmptyHanded(t *testing.T) {
 		t.Fatal("OnWait never ran with an empty buffer, though the reader waited between the lines")
 	}
 }
+
+func TestDescriptorReaderClosedUnderIt(t *testing.T) {
+	// A read of a descriptor that was closed meanwhile must report the
+	// error and no bytes: not the count of the read before.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	b := NewReader(r, NewPool(4096))
+	w.Write([]byte("0123456789"))
+	if p, err := b.Next(100); len(p) != 10 || err != nil {
+		t.Fatalf("first read: %q, %v", p, err)
+	}
+	r.Close()
+	if p, err := b.Next(100); len(p) != 0 || err == nil {
+		t.Fatalf("after Close: %q, %v; want no bytes and an error", p, err)
+	}
+}
