@@ -122,7 +122,7 @@ func (s *session) run() {
 // grandchild that keeps it open must not hold the connection.
 func (s *session) startChild() (*process.Child, error) {
 	cfg := &s.srv.cfg
-	terminal := map[Mode]process.Terminal{PTYMode: process.LineTerminal, TerminalMode: process.InteractiveTerminal}[cfg.Mode]
+	terminal := terminalFor(cfg.Mode)
 	req := s.cgiRequest()
 	if terminal != process.NoTerminal {
 		req.Extra = append(req.Extra, "TERM="+cfg.Term)
@@ -174,6 +174,17 @@ func (s *session) cgiRequest() process.Request {
 		req.RemoteHost = reverseLookup(r.RemoteAddr)
 	}
 	return req
+}
+
+// terminalFor is the pseudo-terminal a mode runs its children on.
+func terminalFor(mode Mode) process.Terminal {
+	switch mode {
+	case PTYMode:
+		return process.LineTerminal
+	case TerminalMode:
+		return process.InteractiveTerminal
+	}
+	return process.NoTerminal
 }
 
 // pipeSizeFor is the capacity asked for the child's stdin and stdout pipes:
@@ -249,7 +260,11 @@ func (s *session) logEnd(readErr, startErr error) {
 		attrs = append(attrs, "protocol", p)
 	}
 	if ce != nil {
-		attrs = append(attrs, "closed_by", map[bool]string{true: "client", false: "server"}[ce.ByPeer])
+		closedBy := "server"
+		if ce.ByPeer {
+			closedBy = "client"
+		}
+		attrs = append(attrs, "closed_by", closedBy)
 	} else if readErr != nil {
 		attrs = append(attrs, "closed_by", "network", "err", readErr.Error())
 	}

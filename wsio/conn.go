@@ -87,9 +87,6 @@ func (c *Conn) Compressed() bool { return c.deflate }
 // Stats returns the connection's message and byte counters.
 func (c *Conn) Stats() *Stats { return &c.stats }
 
-// RemoteAddr is the peer's network address.
-func (c *Conn) RemoteAddr() net.Addr { return c.netConn.RemoteAddr() }
-
 // Close releases the TCP connection at once, without a close handshake. Call
 // it after the reader has returned, or to abandon a connection.
 func (c *Conn) Close() error {
