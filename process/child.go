@@ -20,10 +20,12 @@ type Config struct {
 	TerminalSize Size
 	// Credential, if set, is the user and groups the child runs as.
 	Credential *syscall.Credential
-	// StderrLine, if set, receives each line the child writes to stderr
-	// (without the newline; a line longer than StderrMaxLine in pieces).
-	// It is called from one goroutine shared by all children, so it must
-	// not block for long. Without it, Child.Stderr is a pipe to read.
+	// StderrLine receives each line the child writes to stderr (without
+	// the newline; a line longer than StderrMaxLine in pieces). It is
+	// called from one goroutine shared by all children, so it must not
+	// block for long. Nil discards the lines; stderr is read all the same,
+	// so the child never blocks on it. An InteractiveTerminal has no
+	// separate stderr: it is the terminal.
 	StderrLine    func(line []byte)
 	StderrMaxLine int
 	// PipeSize, if set, asks the kernel for stdin and stdout pipes of this
@@ -37,15 +39,15 @@ type Config struct {
 }
 
 // Child is one running program. Its pipes belong to the caller: write to
-// Stdin, read Stdout and Stderr until EOF, then close them. Stop ends it.
+// Stdin, read Stdout until EOF, then close them; stderr goes to
+// Config.StderrLine. Stop ends it.
 //
 // On a terminal, Stdin and Stdout are the same file, the terminal's master
 // side, and reading it fails with EIO once the child side is closed: that
-// is its end of file. An InteractiveTerminal has no separate Stderr.
+// is its end of file.
 type Child struct {
 	Stdin  *os.File // write end of the child's standard input
 	Stdout *os.File // read end of the child's standard output
-	Stderr *os.File // read end of the child's standard error, or nil
 
 	terminal    Terminal
 	pid         int
@@ -112,9 +114,7 @@ func Start(cfg Config) (*Child, error) {
 			unix.FcntlInt(outW.Fd(), unix.F_SETPIPE_SZ, cfg.PipeSize)
 		}
 	}
-	switch {
-	case child[2] != nil:
-	case cfg.StderrLine != nil:
+	if child[2] == nil {
 		r, w, err := stderrPipe()
 		if err != nil {
 			return fail(err)
@@ -122,12 +122,6 @@ func Start(cfg Config) (*Child, error) {
 		c.stderrFd = r
 		child[2] = os.NewFile(uintptr(w), "stderr")
 		opened = append(opened, child[2])
-	default:
-		errR, errW, err := pipe()
-		if err != nil {
-			return fail(err)
-		}
-		c.Stderr, child[2] = errR, errW
 	}
 
 	sys := &syscall.SysProcAttr{Setpgid: true}
@@ -154,7 +148,11 @@ func Start(cfg Config) (*Child, error) {
 		}
 	}
 	if c.stderrFd >= 0 {
-		if err := c.readStderr(cfg.StderrLine, cfg.StderrMaxLine); err != nil {
+		emit := cfg.StderrLine
+		if emit == nil {
+			emit = func([]byte) {}
+		}
+		if err := c.readStderr(emit, cfg.StderrMaxLine); err != nil {
 			// The child runs; without its stderr it would block on it.
 			c.signalAll(syscall.SIGKILL)
 			c.Stdin.Close()

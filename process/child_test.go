@@ -18,17 +18,23 @@ func startShell(t *testing.T, script string) *Child {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Stop(0, 0); c.Stdout.Close(); c.Stderr.Close() })
+	t.Cleanup(func() { c.Stop(0, 0); c.FinishStderr(); c.Stdout.Close() })
 	return c
 }
 
 func TestStartPipesAndStatus(t *testing.T) {
-	c := startShell(t, `read x; echo "out $x"; echo "err $x" >&2; exit 3`)
+	var stderr lineLog
+	c, err := Start(Config{Path: "/bin/sh", Args: []string{"sh", "-c", `read x; echo "out $x"; echo "err $x" >&2; exit 3`},
+		Env: []string{"PATH=" + os.Getenv("PATH")}, StderrLine: stderr.add})
+	if err != nil {
+		t.Fatal(err)
+	}
 	io.WriteString(c.Stdin, "hi\n")
 	out, _ := io.ReadAll(c.Stdout)
-	errOut, _ := io.ReadAll(c.Stderr)
-	if string(out) != "out hi\n" || string(errOut) != "err hi\n" {
-		t.Fatalf("stdout %q, stderr %q", out, errOut)
+	c.Status()
+	c.FinishStderr()
+	if string(out) != "out hi\n" || strings.Join(stderr.get(), "|") != "err hi" {
+		t.Fatalf("stdout %q, stderr lines %q", out, stderr.get())
 	}
 	if got := c.Status(); got != (ExitStatus{Code: 3}) || got.String() != "exit status 3" || got.Success() {
 		t.Fatalf("status %+v %q", got, got)
@@ -123,18 +129,21 @@ func TestStopEndsGrandchildren(t *testing.T) {
 func TestLineTerminal(t *testing.T) {
 	// The child sees a terminal on stdin and stdout, a pipe on stderr; what
 	// it prints ends in "\n" (no "\r\n"), and its input is not echoed.
+	var stderr lineLog
 	c, err := Start(Config{Path: "/bin/sh", Args: []string{"sh", "-c",
 		`[ -t 0 ] && [ -t 1 ] && [ ! -t 2 ] && echo terminals; read x; echo "got $x"; stty size; echo bye >&2`},
-		Env: []string{"PATH=" + os.Getenv("PATH")}, Terminal: LineTerminal, TerminalSize: Size{Cols: 100, Rows: 30}})
+		Env: []string{"PATH=" + os.Getenv("PATH")}, Terminal: LineTerminal, TerminalSize: Size{Cols: 100, Rows: 30},
+		StderrLine: stderr.add})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Stop(0, 0)
 	c.Stdin.Write(EscapeTerminalLine(nil, []byte("a\x04b")))
 	out, _ := io.ReadAll(c.Stdout) // ends with EIO once the child is gone
-	errOut, _ := io.ReadAll(c.Stderr)
-	if string(out) != "terminals\ngot a\x04b\n30 100\n" || string(errOut) != "bye\n" {
-		t.Fatalf("stdout %q, stderr %q", out, errOut)
+	c.Status()
+	c.FinishStderr()
+	if string(out) != "terminals\ngot a\x04b\n30 100\n" || strings.Join(stderr.get(), "|") != "bye" {
+		t.Fatalf("stdout %q, stderr lines %q", out, stderr.get())
 	}
 }
 
