@@ -74,7 +74,6 @@ type Reader struct {
 
 	// The state of a direct read of src's descriptor (readRaw).
 	rawRead   func(fd uintptr) bool
-	rawDst    []byte
 	rawN      int
 	rawErr    error
 	rawWaited bool
@@ -171,7 +170,7 @@ func (b *Reader) guessBufferSize() {
 // readSrc reads once from src into the free part of the buffer.
 func (b *Reader) readSrc() (int, error) {
 	if b.raw != nil {
-		return b.readRaw(nil)
+		return b.readRaw()
 	}
 	if b.OnWait != nil {
 		b.OnWait()
@@ -189,15 +188,15 @@ func (b *Reader) readSrc() (int, error) {
 	return 0, io.ErrNoProgress
 }
 
-// readRaw reads src's descriptor into p, or into the free part of the
-// buffer when p is nil. Before it waits, it gives back an empty large
-// buffer and runs OnWait; when data arrives for an empty small buffer, it
-// takes a large one, since it cannot know how much is there.
-func (b *Reader) readRaw(p []byte) (int, error) {
+// readRaw reads src's descriptor into the free part of the buffer. Before
+// it waits, it gives back an empty large buffer and runs OnWait; when data
+// arrives for an empty small buffer, it takes a large one, since it cannot
+// know how much is there.
+func (b *Reader) readRaw() (int, error) {
 	// The attempt's results start empty: when the descriptor is closed,
 	// raw.Read fails without calling tryRead at all.
 	b.rawN, b.rawErr = 0, nil
-	b.rawDst, b.rawWaited, b.hookDone = p, false, b.OnWait == nil
+	b.rawWaited, b.hookDone = false, b.OnWait == nil
 	if b.rawRead == nil {
 		b.rawRead = b.tryRead // one closure for the Reader's life, not one a read
 	}
@@ -210,7 +209,6 @@ func (b *Reader) readRaw(p []byte) (int, error) {
 		rerr = b.raw.Read(b.rawRead)
 	}
 	n, err := b.rawN, b.rawErr
-	b.rawDst = nil
 	switch {
 	case rerr != nil:
 		n, err = 0, rerr
@@ -230,16 +228,12 @@ func (b *Reader) readRaw(p []byte) (int, error) {
 // tryRead is readRaw's attempt, which the descriptor's poller repeats until
 // it returns true.
 func (b *Reader) tryRead(fd uintptr) bool {
-	if b.rawWaited && b.rawDst == nil && b.r == b.w && !b.large() {
+	if b.rawWaited && b.r == b.w && !b.large() {
 		b.r, b.w = 0, 0
 		b.grow()
 	}
-	dst := b.rawDst
-	if dst == nil {
-		dst = b.buf[b.w:]
-	}
 	for {
-		b.rawN, b.rawErr = syscall.Read(int(fd), dst)
+		b.rawN, b.rawErr = syscall.Read(int(fd), b.buf[b.w:])
 		if b.rawErr != syscall.EINTR {
 			break
 		}
@@ -267,30 +261,12 @@ func (b *Reader) Fill() {
 	}
 }
 
-// Read reads into p: from the buffer if it holds data, otherwise a large
-// read goes straight from src into p.
+// Read reads into p from the buffer, filling it from src when empty.
 func (b *Reader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
 	if b.r == b.w {
-		if b.err != nil {
-			return 0, b.err
-		}
-		if len(p) >= b.pool.Size() {
-			b.Release()
-			if b.raw != nil {
-				return b.readRaw(p)
-			}
-			if b.OnWait != nil {
-				b.OnWait()
-			}
-			n, err := b.src.Read(p)
-			if err != nil {
-				b.err = err
-			}
-			return n, err
-		}
 		if err := b.fill(); err != nil {
 			return 0, err
 		}

@@ -82,7 +82,7 @@ func TestPeekDiscardNextRead(t *testing.T) {
 	got = append(got, data[:100]...)
 	p, _ = b.Next(50)
 	got = append(got, p...)
-	buf := make([]byte, 5000) // larger than the pool's buffers: read directly
+	buf := make([]byte, 5000) // larger than the pool's buffers
 	for {
 		n, err := b.Read(buf)
 		got = append(got, buf[:n]...)
