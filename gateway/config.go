@@ -5,22 +5,6 @@ import (
 	"time"
 )
 
-// Mode is how messages map to the child's input and output.
-type Mode int
-
-const (
-	// LineMode: a text message is a line on stdin; a line on stdout is a message.
-	LineMode Mode = iota
-	// BinaryMode: message payloads go to stdin raw; stdout is sent in binary
-	// messages as it is read.
-	BinaryMode
-	// PTYMode is LineMode with stdin and stdout on a pseudo-terminal, so
-	// programs line-buffer their output.
-	PTYMode
-	// TerminalMode is an interactive terminal for a browser; see terminal.go.
-	TerminalMode
-)
-
 // Config is everything the server needs, as the command line gave it.
 type Config struct {
 	Command    []string // the program (looked up already) and its arguments

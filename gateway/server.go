@@ -7,17 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cgi"
 	"os/user"
 	"strconv"
 	"sync"
 	"syscall"
 
 	"github.com/gobwas/ws"
-
-	"wsgate/process"
-	"wsgate/static"
-	"wsgate/wsio"
 )
 
 // Server serves one configuration on one or more listeners. Its lifecycle
@@ -123,18 +118,6 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// newPages is what plain HTTP GETs get: --staticdir, or the built-in pages.
-func (s *Server) newPages() (http.Handler, error) {
-	if s.cfg.StaticDir != "" {
-		return static.Dir(s.cfg.StaticDir)
-	}
-	front := static.ConsolePage
-	if s.cfg.Mode == TerminalMode {
-		front = static.TerminalPage
-	}
-	return static.Builtin(front), nil
-}
-
 // lookupCredential resolves --user and --group. Switching needs root.
 func lookupCredential(userName, groupName string) (*syscall.Credential, error) {
 	if userName == "" && groupName == "" {
@@ -202,139 +185,6 @@ func (s *Server) ReloadCertificate() {
 	if s.certs != nil {
 		s.certs.Reload()
 	}
-}
-
-// ServeHTTP checks a request (credentials, then origin and path for an
-// upgrade) and routes it: an upgrade runs a program, anything else gets the
-// pages (the built-in clients, --staticdir or --cgidir).
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	remoteUser := ""
-	if s.auth != nil {
-		user, ok := s.auth.check(r)
-		if !ok {
-			s.log.Info("request refused: no valid credentials", "remote", r.RemoteAddr, "path", r.URL.Path, "user", user)
-			addHeaders(w, s.headers.http)
-			s.auth.challenge(w)
-			return
-		}
-		remoteUser = user
-	}
-	if !wsio.IsUpgradeRequest(r) {
-		addHeaders(w, s.headers.http)
-		s.servePlain(w, r, remoteUser)
-		return
-	}
-	addHeaders(w, s.headers.all) // refusals before the upgrade are plain responses
-	if err := s.origins.check(r); err != nil {
-		s.log.Warn("upgrade refused: origin", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
-		http.Error(w, "forbidden: "+err.Error(), http.StatusForbidden)
-		return
-	}
-	ep, err := s.router.route(r.URL.Path)
-	if err != nil {
-		s.log.Info("upgrade refused: no program", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
-		http.NotFound(w, r)
-		return
-	}
-	if !s.forks.acquire() {
-		s.log.Warn("upgrade refused: --maxforks reached", "remote", r.RemoteAddr, "path", r.URL.Path, "maxforks", s.cfg.MaxForks)
-		http.Error(w, fmt.Sprintf("too many connections: %d programs are running (--maxforks)", s.cfg.MaxForks), http.StatusTooManyRequests)
-		return
-	}
-	conn, err := wsio.Upgrade(w, r, wsio.Options{
-		MaxMessageSize: s.maxInputMessage(),
-		Header:         s.headers.ws,
-		Protocols:      s.cfg.Protocols,
-		Compression:    s.cfg.Compression,
-		PingInterval:   s.cfg.PingInterval,
-		PingTimeout:    s.cfg.PingTimeout,
-	})
-	if err != nil {
-		s.forks.release()
-		s.log.Warn("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
-		return
-	}
-	sess := newSession(s, conn, r, ep, remoteUser)
-	if !s.track(sess) {
-		defer s.untrack(sess)
-		s.forks.release()
-		conn.CloseWith(ws.StatusGoingAway, "server shutting down")
-		sess.drainAndClose()
-		return
-	}
-	// The session runs on a goroutine of its own so that this one, and
-	// with it net/http's state for the connection (its buffers, the
-	// request), ends now instead of living as long as the connection.
-	go func() {
-		defer s.untrack(sess)
-		sess.run()
-	}()
-}
-
-// servePlain answers a plain HTTP request: a CGI program under --cgidir, a
-// file of --staticdir, or a built-in page. In --dir mode the built-in
-// console is only for paths that name a program, and / lists them.
-func (s *Server) servePlain(w http.ResponseWriter, r *http.Request, remoteUser string) {
-	if s.cgiRouter != nil {
-		ep, err := s.cgiRouter.route(r.URL.Path)
-		if err == nil {
-			s.serveCGI(w, r, ep, remoteUser)
-			return
-		}
-		if isEscape(err) {
-			s.log.Info("request refused: outside --cgidir", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
-			http.NotFound(w, r)
-			return
-		}
-	}
-	if s.dirRouter != nil && s.cfg.StaticDir == "" && !static.IsAsset(r.URL.Path) {
-		if r.URL.Path == "/" {
-			static.ServeIndex(w, r, s.dirRouter.endpoints(1000, 8))
-			return
-		}
-		if _, err := s.dirRouter.route(r.URL.Path); err != nil {
-			s.log.Debug("no endpoint", "path", r.URL.Path, "reason", err)
-			http.NotFound(w, r)
-			return
-		}
-	}
-	s.pages.ServeHTTP(w, r)
-}
-
-// serveCGI runs a --cgidir program for one HTTP request (RFC 3875).
-func (s *Server) serveCGI(w http.ResponseWriter, r *http.Request, ep endpoint, remoteUser string) {
-	env := []string{"SERVER_SOFTWARE=wsgate/" + s.cfg.Version}
-	if remoteUser != "" {
-		env = append(env, "REMOTE_USER="+remoteUser, "AUTH_TYPE=Basic")
-		r.Header.Del("Authorization") // checked here; not the program's to see
-	}
-	h := &cgi.Handler{
-		Path:       ep.Program,
-		Root:       ep.ScriptName,
-		Env:        env,
-		InheritEnv: s.cfg.PassEnv,
-		Logger:     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	h.ServeHTTP(w, r)
-}
-
-// maxInputMessage is the largest message a client may send. On a line
-// terminal the kernel's line buffer sets a lower bound than the flag.
-func (s *Server) maxInputMessage() int64 {
-	limit := s.cfg.MaxMessageSize
-	if s.cfg.Mode == PTYMode && (limit == 0 || limit > process.MaxTerminalLine) {
-		limit = process.MaxTerminalLine
-	}
-	return limit
-}
-
-// outputMessageSize is the largest output message of a mode that would send
-// up to want bytes at once: --max-message-size bounds it too.
-func (s *Server) outputMessageSize(want int) int {
-	if limit := s.cfg.MaxMessageSize; limit > 0 && limit < int64(want) {
-		return int(limit)
-	}
-	return want
 }
 
 // track registers a session for shutdown; it reports false when the server
