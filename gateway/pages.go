@@ -12,12 +12,15 @@ import (
 // program under --cgidir, a file of --staticdir, or the built-in console or
 // terminal page of the mode.
 
-// newPages is what plain HTTP GETs get: --staticdir, or the built-in pages.
-func (s *Server) newPages() (http.Handler, error) {
-	if s.cfg.StaticDir != "" {
-		return static.Dir(s.cfg.StaticDir)
+// newPages sets up what plain HTTP GETs get: --staticdir, or the built-in
+// pages.
+func (s *Server) newPages() (err error) {
+	if s.cfg.StaticDir == "" {
+		s.pages = static.Builtin(s.cfg.Mode.spec().page)
+		return nil
 	}
-	return static.Builtin(s.cfg.Mode.spec().page), nil
+	s.pages, err = static.Dir(s.cfg.StaticDir)
+	return err
 }
 
 // servePlain answers a plain HTTP request: a CGI program under --cgidir, a

@@ -54,59 +54,11 @@ func New(cfg Config) (*Server, error) {
 		forks:    forkLimit{max: int64(cfg.MaxForks)},
 		sessions: make(map[*session]struct{}),
 	}
-	var err error
-	switch {
-	case cfg.Dir != "" && len(cfg.Command) > 0:
-		return nil, errors.New("give either --dir or a COMMAND, not both")
-	case cfg.Dir != "":
-		if s.dirRouter, err = newDirRouter(cfg.Dir, cfg.Allow, cfg.Deny); err != nil {
-			return nil, err
-		}
-		s.router = s.dirRouter
-	case len(cfg.Command) > 0:
-		s.router = commandRouter{cfg.Command}
-	default:
-		return nil, errors.New("no COMMAND and no --dir: nothing to run")
-	}
-	if cfg.CGIDir != "" {
-		if s.cgiRouter, err = newDirRouter(cfg.CGIDir, nil, nil); err != nil {
-			return nil, fmt.Errorf("--cgidir: %w", err)
-		}
-	}
-	if s.pages, err = s.newPages(); err != nil {
-		return nil, err
-	}
-	if s.origins.allowed, err = parseOriginRules(cfg.Origins); err != nil {
-		return nil, err
-	}
-	s.origins.sameOrigin = cfg.SameOrigin
-	if s.auth, err = newBasicAuth(cfg.BasicAuth, cfg.Htpasswd); err != nil {
-		return nil, err
-	}
-	if cfg.TLSCert != "" || cfg.TLSKey != "" {
-		if s.certs, err = newCertReloader(cfg.TLSCert, cfg.TLSKey, s.log); err != nil {
-			return nil, err
-		}
-	} else if cfg.RedirPort != 0 {
-		return nil, errors.New("--redirport redirects to TLS: it needs --ssl with --sslcert and --sslkey")
-	}
-	if s.credential, err = lookupCredential(cfg.User, cfg.Group); err != nil {
-		return nil, err
-	}
-	if s.credential != nil && cfg.CGIDir != "" {
-		return nil, errors.New("--cgidir programs cannot be run as --user/--group yet: drop one of them")
-	}
-	for _, h := range []struct {
-		flag    string
-		entries []string
-		dst     *http.Header
-	}{{"header", cfg.Headers, &s.headers.all}, {"header-ws", cfg.HeadersWS, &s.headers.ws}, {"header-http", cfg.HeadersHTTP, &s.headers.http}} {
-		if *h.dst, err = parseHeaders(h.flag, h.entries); err != nil {
+	for _, step := range []func() error{s.newRouters, s.newPages, s.newSecurity, s.newHeaders} {
+		if err := step(); err != nil {
 			return nil, err
 		}
 	}
-	s.headers.ws = merged(s.headers.all, s.headers.ws)
-	s.headers.http = merged(s.headers.all, s.headers.http)
 	s.http = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: cfg.HandshakeTimeout,
@@ -116,6 +68,77 @@ func New(cfg Config) (*Server, error) {
 		s.http.TLSConfig = s.certs.tlsConfig()
 	}
 	return s, nil
+}
+
+// newRouters sets up what a path runs: the one COMMAND or the programs
+// under --dir, and the CGI programs under --cgidir.
+func (s *Server) newRouters() error {
+	cfg := &s.cfg
+	var err error
+	switch {
+	case cfg.Dir != "" && len(cfg.Command) > 0:
+		return errors.New("give either --dir or a COMMAND, not both")
+	case cfg.Dir != "":
+		if s.dirRouter, err = newDirRouter(cfg.Dir, cfg.Allow, cfg.Deny); err != nil {
+			return err
+		}
+		s.router = s.dirRouter
+	case len(cfg.Command) > 0:
+		s.router = commandRouter{cfg.Command}
+	default:
+		return errors.New("no COMMAND and no --dir: nothing to run")
+	}
+	if cfg.CGIDir != "" {
+		if s.cgiRouter, err = newDirRouter(cfg.CGIDir, nil, nil); err != nil {
+			return fmt.Errorf("--cgidir: %w", err)
+		}
+	}
+	return nil
+}
+
+// newSecurity sets up the origin policy, the credentials, TLS and the user
+// programs run as.
+func (s *Server) newSecurity() error {
+	cfg := &s.cfg
+	var err error
+	if s.origins.allowed, err = parseOriginRules(cfg.Origins); err != nil {
+		return err
+	}
+	s.origins.sameOrigin = cfg.SameOrigin
+	if s.auth, err = newBasicAuth(cfg.BasicAuth, cfg.Htpasswd); err != nil {
+		return err
+	}
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		if s.certs, err = newCertReloader(cfg.TLSCert, cfg.TLSKey, s.log); err != nil {
+			return err
+		}
+	} else if cfg.RedirPort != 0 {
+		return errors.New("--redirport redirects to TLS: it needs --ssl with --sslcert and --sslkey")
+	}
+	if s.credential, err = lookupCredential(cfg.User, cfg.Group); err != nil {
+		return err
+	}
+	if s.credential != nil && cfg.CGIDir != "" {
+		return errors.New("--cgidir programs cannot be run as --user/--group yet: drop one of them")
+	}
+	return nil
+}
+
+// newHeaders parses --header, --header-ws and --header-http.
+func (s *Server) newHeaders() error {
+	for _, h := range []struct {
+		flag    string
+		entries []string
+		dst     *http.Header
+	}{{"header", s.cfg.Headers, &s.headers.all}, {"header-ws", s.cfg.HeadersWS, &s.headers.ws}, {"header-http", s.cfg.HeadersHTTP, &s.headers.http}} {
+		var err error
+		if *h.dst, err = parseHeaders(h.flag, h.entries); err != nil {
+			return err
+		}
+	}
+	s.headers.ws = merged(s.headers.all, s.headers.ws)
+	s.headers.http = merged(s.headers.all, s.headers.http)
+	return nil
 }
 
 // lookupCredential resolves --user and --group. Switching needs root.
