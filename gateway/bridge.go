@@ -96,6 +96,9 @@ type outputReader interface {
 // then closes the connection with the program's exit status.
 func (b *bridge) pumpOutput() {
 	defer close(b.done)
+	if c := b.client.Load(); c != nil {
+		defer recoverPanic(c.conn, b.log, "output")
+	}
 	out := b.mode.output(b)
 	defer out.release()
 	for {

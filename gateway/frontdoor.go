@@ -89,6 +89,7 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, ep endpoin
 // once the program is gone and before the access line: whoever sees the
 // line may connect again.
 func (s *Server) runSession(conn *wsio.Conn, upgradeErr error, r *http.Request, ep endpoint, remoteUser string) {
+	defer recoverPanic(conn, s.log, "session")
 	sess := s.openSession(conn, upgradeErr, r, ep, remoteUser)
 	s.forks.release()
 	if sess != nil {

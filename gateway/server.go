@@ -12,7 +12,6 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/gobwas/ws"
 )
 
 // Server serves one configuration on one or more listeners. Its lifecycle
@@ -185,8 +184,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
 	for sess := range s.sessions {
-		sess.conn.CloseWith(ws.StatusGoingAway, "server shutting down")
-		sess.abortInput() // a reader blocked on a child's full stdin must see the close
+		// In parallel: closing a client that does not read waits up to
+		// the close timeout for the writer it blocks, and must not
+		// delay the others.
+		go sess.shutdown()
 	}
 	s.mu.Unlock()
 	err := s.http.Shutdown(ctx)

@@ -3,6 +3,8 @@ package gateway
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"runtime/debug"
 	"log/slog"
 	"net/http"
 	"os"
@@ -83,8 +85,38 @@ func (s *session) run(r *http.Request) {
 	c := b.attach(s.conn, s.log)
 	defer b.detach(c)
 	defer s.conn.Close()
+	defer recoverPanic(s.conn, s.log, "session")
 	go b.pumpOutput()
+	if testHookSession != nil {
+		testHookSession(s.path)
+	}
 	s.readErr = c.pumpInput()
+}
+
+// testHookSession, when a test sets it, runs in each session once its
+// program has started: the way to make a session panic.
+var testHookSession func(path string)
+
+// recoverPanic keeps a panic in a connection's goroutine within that
+// connection: it is logged with its stack, and the client gets 1011; the
+// teardown that follows stops the program as for any other end. Deferred
+// first thing by every goroutine that serves a connection.
+func recoverPanic(conn *wsio.Conn, log *slog.Logger, where string) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	log.Error("panic; closing the connection with 1011", "in", where, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	if conn != nil {
+		conn.CloseWith(ws.StatusInternalServerError, "internal error")
+	}
+}
+
+// shutdown closes the connection with 1001 because the server is going
+// away; the teardown in run follows as for any close.
+func (s *session) shutdown() {
+	s.abortInput() // an input pump blocked on a program's full stdin must see the close
+	s.conn.CloseWith(ws.StatusGoingAway, "server shutting down")
 }
 
 // abortInput makes a write to the program's stdin that is blocked (the
