@@ -14,6 +14,11 @@ import (
 
 )
 
+// MaxHeaderBytes bounds the request line and headers of a request; a
+// bigger request gets 431 (Request Header Fields Too Large) from net/http
+// before anything else looks at it.
+const MaxHeaderBytes = 32 << 10
+
 // Server serves one configuration on one or more listeners. Its lifecycle
 // follows net/http: New, Listen, Serve, Shutdown.
 type Server struct {
@@ -61,6 +66,7 @@ func New(cfg Config) (*Server, error) {
 	s.http = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: cfg.HandshakeTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	if s.certs != nil {
