@@ -44,6 +44,9 @@ func (s *session) logEnd() {
 	} else if s.readErr != nil {
 		attrs = append(attrs, "closed_by", "network", "err", s.readErr.Error())
 	}
+	if limit := s.limits.limitHit(); limit != "" {
+		attrs = append(attrs, "limit", limit)
+	}
 	if s.child != nil {
 		attrs = append(attrs, "exit", s.child.Status().String())
 	} else if s.startErr != nil {

@@ -34,6 +34,8 @@ type Config struct {
 	KillGrace      time.Duration // from SIGTERM to SIGKILL
 	PassEnv        []string      // names of wsgate's own variables children get
 	MaxMessageSize int64         // per message, both ways; 0 means no limit
+	MaxLifetime    time.Duration // close a connection this long after it opened; 0: never
+	IdleTimeout    time.Duration // close a connection with no data message for this long; 0: never
 
 	Mode      Mode
 	ChunkSize int    // largest binary message of output in BinaryMode

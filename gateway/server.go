@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
-
 )
 
 // MaxHeaderBytes bounds the request line and headers of a request; a

@@ -4,10 +4,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"runtime/debug"
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +32,7 @@ type session struct {
 	start      time.Time
 
 	child    *process.Child // once started, for the access line
+	limits   *connLimits    // the time limits being watched
 	readErr  error          // how the connection ended
 	startErr error          // why the program could not start
 	// stderrLog logs the program's stderr lines, from the shared stderr
@@ -86,6 +87,8 @@ func (s *session) run(r *http.Request) {
 	defer b.detach(c)
 	defer s.conn.Close()
 	defer recoverPanic(s.conn, s.log, "session")
+	s.limits = s.watchLimits()
+	defer s.limits.release()
 	go b.pumpOutput()
 	if testHookSession != nil {
 		testHookSession(s.path)
