@@ -148,3 +148,5 @@ var errBodyRead = errors.New("read past the point the decoder should stop at")
 // larger than the 128 bytes lazybuf.Reader keeps while idle, which it
 // assumes a pooled buffer exceeds.
 const smallPool = 256
+
+func lazybufPool() *lazybuf.Pool { return lazybuf.NewPool(4096) }

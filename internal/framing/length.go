@@ -54,13 +54,21 @@ type lengthEncoder struct {
 }
 
 func (e *lengthEncoder) Encode(msg []byte) error {
-	if int64(len(msg)) > math.MaxUint32 {
-		return ErrTooLongForLength
+	if err := putLength(&e.prefix, len(msg)); err != nil {
+		return err
 	}
-	binary.BigEndian.PutUint32(e.prefix[:], uint32(len(msg)))
 	if _, err := e.w.Write(e.prefix[:]); err != nil {
 		return err
 	}
 	_, err := e.w.Write(msg)
 	return err
+}
+
+// putLength writes n as a 4-byte big-endian length, if it fits.
+func putLength(prefix *[4]byte, n int) error {
+	if int64(n) > math.MaxUint32 {
+		return ErrTooLongForLength
+	}
+	binary.BigEndian.PutUint32(prefix[:], uint32(n))
+	return nil
 }
