@@ -18,6 +18,18 @@ import (
 // known to have one and a skip would hide a regression.
 func newManager(t testing.TB) *Manager {
 	t.Helper()
+	m := detect(t)
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("Manager.Close: %v", err)
+		}
+	})
+	return m
+}
+
+// detect is newManager for a test that closes the Manager itself.
+func detect(t testing.TB) *Manager {
+	t.Helper()
 	m, err := Detect()
 	if errors.Is(err, ErrUnavailable) {
 		if os.Getenv("CI") == "true" {
@@ -28,11 +40,6 @@ func newManager(t testing.TB) *Manager {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := m.Close(); err != nil {
-			t.Errorf("Manager.Close: %v", err)
-		}
-	})
 	return m
 }
 
