@@ -57,10 +57,8 @@ func (p originPolicy) check(r *http.Request) error {
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("origin %q is not a URL with a host", raw)
 	}
-	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
-	if port == "" {
-		port = defaultPort(scheme)
-	}
+	scheme := strings.ToLower(u.Scheme)
+	host, port := splitHostDefaultPort(u.Host, scheme == "https" || scheme == "wss")
 	if p.sameOrigin {
 		reqHost, reqPort := splitHostDefaultPort(r.Host, r.TLS != nil)
 		if host != reqHost || port != reqPort {
@@ -78,16 +76,10 @@ func (p originPolicy) check(r *http.Request) error {
 	return fmt.Errorf("origin %q is not in --origin", raw)
 }
 
-func defaultPort(scheme string) string {
-	switch scheme {
-	case "https", "wss":
-		return "443"
-	}
-	return "80"
-}
-
-// splitHostDefaultPort splits a Host header, filling in the port the scheme
-// implies.
+// splitHostDefaultPort splits a URL's host[:port] (an Origin's host, a Host
+// header) into a lower-case host and a port, filling in the port the scheme
+// implies (443 over TLS, 80 otherwise) when none is named: the one rule for
+// default ports.
 func splitHostDefaultPort(hostport string, tls bool) (host, port string) {
 	host, port, err := net.SplitHostPort(hostport)
 	if err != nil {
