@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -36,6 +37,14 @@ func parseOriginRules(entries []string) ([]originRule, error) {
 		r.host = strings.ToLower(strings.Trim(r.host, "[]"))
 		if r.host == "" || strings.ContainsAny(r.host, "/?#@ ") {
 			return nil, fmt.Errorf("--origin %q: want [scheme://]host[:port]", e)
+		}
+		// Browsers send neither of these, so such a rule would refuse every
+		// page without saying why.
+		if strings.Contains(r.host, "*") {
+			return nil, fmt.Errorf("--origin %q: wildcards are not supported; list each host", e)
+		}
+		if n, err := strconv.Atoi(r.port); r.port != "" && (err != nil || n < 1 || n > 65535) {
+			return nil, fmt.Errorf("--origin %q: the port must be a number from 1 to 65535", e)
 		}
 		rules = append(rules, r)
 	}

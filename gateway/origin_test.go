@@ -215,3 +215,26 @@ func TestSameOriginAndOriginRulesMustBothAgree(t *testing.T) {
 		t.Error("a listed origin that is not the same as the host was let through with --sameorigin")
 	}
 }
+
+// An entry that can never match any browser's Origin is a mistake New must
+// report at startup, not a rule that silently refuses everyone.
+func TestParseOriginRulesRefusesEntriesThatCanNeverMatch(t *testing.T) {
+	tests := []struct{ entry, want string }{
+		{"good.example:http", `--origin "good.example:http": the port must be a number from 1 to 65535`},
+		{"good.example:0", `--origin "good.example:0": the port must be a number from 1 to 65535`},
+		{"good.example:65536", `--origin "good.example:65536": the port must be a number from 1 to 65535`},
+		{"*.good.example", `--origin "*.good.example": wildcards are not supported; list each host`},
+		{"https://*", `--origin "https://*": wildcards are not supported; list each host`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.entry, func(t *testing.T) {
+			rules, err := parseOriginRules([]string{tt.entry})
+			if err == nil {
+				t.Fatalf("parseOriginRules(%q) = %+v, want an error", tt.entry, rules)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error = %q, want %q", err, tt.want)
+			}
+		})
+	}
+}
