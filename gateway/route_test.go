@@ -247,7 +247,7 @@ func TestDenyingTheIndexProgramExcludesTheDirectoryPath(t *testing.T) {
 	}
 }
 
-func TestNewDirRouterRefusesWhatIsNotADirectoryAndBadGlobs(t *testing.T) {
+func TestNewDirRouterRefusesWhatIsNotADirectoryAndNamesTheFlagOfABadGlob(t *testing.T) {
 	dir := endpointTree(t)
 	tests := []struct {
 		name, dir   string
@@ -256,8 +256,9 @@ func TestNewDirRouterRefusesWhatIsNotADirectoryAndBadGlobs(t *testing.T) {
 	}{
 		{"missing directory", filepath.Join(dir, "nope"), nil, nil, "--dir " + filepath.Join(dir, "nope") + ": "},
 		{"a file", filepath.Join(dir, "echo"), nil, nil, "--dir " + filepath.Join(dir, "echo") + ": not a directory"},
-		{"bad allow glob", dir, []string{"chat/["}, nil, `bad glob "chat/["`},
-		{"bad deny glob", dir, nil, []string{"[-]"}, `bad glob "[-]"`},
+		// The user sees which flag holds the bad glob.
+		{"bad allow glob", dir, []string{"*", "chat/["}, []string{"x"}, `--allow "chat/[": syntax error in pattern`},
+		{"bad deny glob", dir, []string{"*"}, []string{"x", "[-]"}, `--deny "[-]": syntax error in pattern`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
