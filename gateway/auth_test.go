@@ -42,7 +42,7 @@ func requestAs(authorization string) *http.Request {
 	return r
 }
 
-func basic(user, password string) string {
+func basicAuthHeader(user, password string) string {
 	r := httptest.NewRequest("GET", "/", nil)
 	r.SetBasicAuth(user, password)
 	return r.Header.Get("Authorization")
@@ -114,20 +114,20 @@ func TestBasicAuthChecksCredentialsFromFlagsAndHtpasswd(t *testing.T) {
 		ok            bool
 		user          string // when ok
 	}{
-		{"flag user, right password", basic("ada", "lovelace"), true, "ada"},
-		{"flag user, password with a colon", basic("colon", "pass:word"), true, "colon"},
-		{"flag user, empty password", basic("empty", ""), true, "empty"},
-		{"htpasswd user, right password", basic("grace", "hopper"), true, "grace"},
-		{"htpasswd line with blanks around it", basic("linus", "torvalds"), true, "linus"},
-		{"htpasswd line ending in CR", basic("win", "crlf"), true, "win"},
-		{"flag user, wrong password", basic("ada", "byron"), false, ""},
-		{"flag user, empty password given", basic("ada", ""), false, ""},
-		{"flag user, password of another user", basic("ada", "hopper"), false, ""},
-		{"htpasswd user, wrong password", basic("grace", "lovelace"), false, ""},
-		{"user names are case-sensitive", basic("Ada", "lovelace"), false, ""},
-		{"unknown user", basic("mallory", "lovelace"), false, ""},
-		{"unknown user, empty password", basic("mallory", ""), false, ""},
-		{"comment line is not a user", basic("# made with htpasswd -B", ""), false, ""},
+		{"flag user, right password", basicAuthHeader("ada", "lovelace"), true, "ada"},
+		{"flag user, password with a colon", basicAuthHeader("colon", "pass:word"), true, "colon"},
+		{"flag user, empty password", basicAuthHeader("empty", ""), true, "empty"},
+		{"htpasswd user, right password", basicAuthHeader("grace", "hopper"), true, "grace"},
+		{"htpasswd line with blanks around it", basicAuthHeader("linus", "torvalds"), true, "linus"},
+		{"htpasswd line ending in CR", basicAuthHeader("win", "crlf"), true, "win"},
+		{"flag user, wrong password", basicAuthHeader("ada", "byron"), false, ""},
+		{"flag user, empty password given", basicAuthHeader("ada", ""), false, ""},
+		{"flag user, password of another user", basicAuthHeader("ada", "hopper"), false, ""},
+		{"htpasswd user, wrong password", basicAuthHeader("grace", "lovelace"), false, ""},
+		{"user names are case-sensitive", basicAuthHeader("Ada", "lovelace"), false, ""},
+		{"unknown user", basicAuthHeader("mallory", "lovelace"), false, ""},
+		{"unknown user, empty password", basicAuthHeader("mallory", ""), false, ""},
+		{"comment line is not a user", basicAuthHeader("# made with htpasswd -B", ""), false, ""},
 		{"no Authorization header", "", false, ""},
 		{"not Basic", "Bearer abc", false, ""},
 		{"not base64", "Basic !!!", false, ""},
@@ -153,7 +153,7 @@ func TestBasicAuthWithOnlyFlagEntriesRefusesUnknownUsers(t *testing.T) {
 	}
 	// The unknown user is compared against the hash of an empty password:
 	// that must still not let it in.
-	if _, ok := a.check(requestAs(basic("mallory", ""))); ok {
+	if _, ok := a.check(requestAs(basicAuthHeader("mallory", ""))); ok {
 		t.Error("an unknown user with an empty password was let in")
 	}
 }

@@ -10,8 +10,8 @@ import (
 	"testing"
 )
 
-// quiet is a Config with a logger that writes nowhere.
-func quiet(cfg Config) Config {
+// quietConfig is a Config with a logger that writes nowhere.
+func quietConfig(cfg Config) Config {
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	return cfg
 }
@@ -19,7 +19,7 @@ func quiet(cfg Config) Config {
 func TestNewReportsEveryMistakeInTheConfigInTheUsersTerms(t *testing.T) {
 	base := t.TempDir()
 	dir := filepath.Join(base, "endpoints")
-	writeFile(t, filepath.Join(dir, "echo"), 0o755)
+	writeScript(t, filepath.Join(dir, "echo"), 0o755)
 	file := filepath.Join(dir, "echo")
 	missing := filepath.Join(base, "missing")
 	plainHtpasswd := writeHtpasswd(t, "ada:lovelace\n")
@@ -73,7 +73,7 @@ func TestNewReportsEveryMistakeInTheConfigInTheUsersTerms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := New(quiet(tt.cfg))
+			s, err := New(quietConfig(tt.cfg))
 			if err == nil {
 				t.Fatalf("New(%+v) = %v, want an error", tt.cfg, s)
 			}
@@ -91,7 +91,7 @@ func TestNewReportsEveryMistakeInTheConfigInTheUsersTerms(t *testing.T) {
 func TestNewRefusesUsersThatCannotBeSwitchedTo(t *testing.T) {
 	command := []string{"/bin/cat"}
 	if syscall.Geteuid() != 0 {
-		_, err := New(quiet(Config{Command: command, User: "nobody"}))
+		_, err := New(quietConfig(Config{Command: command, User: "nobody"}))
 		if err == nil || err.Error() != "--user and --group need wsgate to run as root, to switch to them" {
 			t.Errorf("--user without root: error = %v, want a refusal saying root is needed", err)
 		}
@@ -112,7 +112,7 @@ func TestNewRefusesUsersThatCannotBeSwitchedTo(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(quiet(tt.cfg))
+			_, err := New(quietConfig(tt.cfg))
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("error = %v, want %q", err, tt.want)
 			}
@@ -122,7 +122,7 @@ func TestNewRefusesUsersThatCannotBeSwitchedTo(t *testing.T) {
 
 func TestNewAcceptsACommandOrADirectory(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "echo"), 0o755)
+	writeScript(t, filepath.Join(dir, "echo"), 0o755)
 	for name, cfg := range map[string]Config{
 		"a command":   {Command: []string{"/bin/cat"}},
 		"a directory": {Dir: dir, Allow: []string{"*"}, Deny: []string{"secret"}},
@@ -130,7 +130,7 @@ func TestNewAcceptsACommandOrADirectory(t *testing.T) {
 		"--staticdir": {Command: []string{"/bin/cat"}, StaticDir: dir},
 	} {
 		t.Run(name, func(t *testing.T) {
-			s, err := New(quiet(cfg))
+			s, err := New(quietConfig(cfg))
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
@@ -144,7 +144,7 @@ func TestNewAcceptsACommandOrADirectory(t *testing.T) {
 // --header goes on every response, --header-ws on 101s only and
 // --header-http on plain HTTP responses only.
 func TestNewMergesHeaderFlagsIntoTheirResponses(t *testing.T) {
-	s, err := New(quiet(Config{
+	s, err := New(quietConfig(Config{
 		Command:     []string{"/bin/cat"},
 		Headers:     []string{"X-All: 1"},
 		HeadersWS:   []string{"X-Ws: 2"},
@@ -165,7 +165,7 @@ func TestNewMergesHeaderFlagsIntoTheirResponses(t *testing.T) {
 }
 
 func TestNewKeepsTheOriginPolicyItWasGiven(t *testing.T) {
-	s, err := New(quiet(Config{Command: []string{"/bin/cat"}, Origins: []string{"https://app.example"}, SameOrigin: true}))
+	s, err := New(quietConfig(Config{Command: []string{"/bin/cat"}, Origins: []string{"https://app.example"}, SameOrigin: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestNewKeepsTheOriginPolicyItWasGiven(t *testing.T) {
 }
 
 func TestNewWithoutAuthFlagsChecksNoCredentials(t *testing.T) {
-	s, err := New(quiet(Config{Command: []string{"/bin/cat"}}))
+	s, err := New(quietConfig(Config{Command: []string{"/bin/cat"}}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,9 +58,9 @@ func endpointTree(t *testing.T) (dir string) {
 		".hidden/prog":   0o755,
 	}
 	for name, mode := range files {
-		writeFile(t, filepath.Join(dir, name), mode)
+		writeScript(t, filepath.Join(dir, name), mode)
 	}
-	writeFile(t, filepath.Join(outside, "prog"), 0o755)
+	writeScript(t, filepath.Join(outside, "prog"), 0o755)
 	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,8 @@ func endpointTree(t *testing.T) (dir string) {
 	return dir
 }
 
-func writeFile(t *testing.T, name string, mode os.FileMode) {
+// writeScript writes a one-line shell script (cat) with the given mode.
+func writeScript(t *testing.T, name string, mode os.FileMode) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 		t.Fatal(err)
