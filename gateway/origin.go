@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -37,6 +38,14 @@ func parseOriginRules(entries []string) ([]originRule, error) {
 		if r.host == "" || strings.ContainsAny(r.host, "/?#@ ") {
 			return nil, fmt.Errorf("--origin %q: want [scheme://]host[:port]", e)
 		}
+		// Browsers send neither of these, so such a rule would refuse every
+		// page without saying why.
+		if strings.Contains(r.host, "*") {
+			return nil, fmt.Errorf("--origin %q: wildcards are not supported; list each host", e)
+		}
+		if n, err := strconv.Atoi(r.port); r.port != "" && (err != nil || n < 1 || n > 65535) {
+			return nil, fmt.Errorf("--origin %q: the port must be a number from 1 to 65535", e)
+		}
 		rules = append(rules, r)
 	}
 	return rules, nil
@@ -57,10 +66,8 @@ func (p originPolicy) check(r *http.Request) error {
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("origin %q is not a URL with a host", raw)
 	}
-	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
-	if port == "" {
-		port = defaultPort(scheme)
-	}
+	scheme := strings.ToLower(u.Scheme)
+	host, port := splitHostDefaultPort(u.Host, scheme == "https" || scheme == "wss")
 	if p.sameOrigin {
 		reqHost, reqPort := splitHostDefaultPort(r.Host, r.TLS != nil)
 		if host != reqHost || port != reqPort {
@@ -78,16 +85,10 @@ func (p originPolicy) check(r *http.Request) error {
 	return fmt.Errorf("origin %q is not in --origin", raw)
 }
 
-func defaultPort(scheme string) string {
-	switch scheme {
-	case "https", "wss":
-		return "443"
-	}
-	return "80"
-}
-
-// splitHostDefaultPort splits a Host header, filling in the port the scheme
-// implies.
+// splitHostDefaultPort splits a URL's host[:port] (an Origin's host, a Host
+// header) into a lower-case host and a port, filling in the port the scheme
+// implies (443 over TLS, 80 otherwise) when none is named: the one rule for
+// default ports.
 func splitHostDefaultPort(hostport string, tls bool) (host, port string) {
 	host, port, err := net.SplitHostPort(hostport)
 	if err != nil {

@@ -80,9 +80,14 @@ func newDirRouter(dir string, allow, deny []string) (*dirRouter, error) {
 	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("--dir %s: not a directory", dir)
 	}
-	for _, g := range append(append([]string{}, allow...), deny...) {
-		if _, err := path.Match(g, ""); err != nil {
-			return nil, fmt.Errorf("bad glob %q: %w", g, err)
+	for _, f := range []struct {
+		flag  string
+		globs []string
+	}{{"--allow", allow}, {"--deny", deny}} {
+		for _, g := range f.globs {
+			if _, err := path.Match(g, ""); err != nil {
+				return nil, fmt.Errorf("%s %q: %w", f.flag, g, err)
+			}
 		}
 	}
 	root, err := os.OpenRoot(abs)

@@ -1,0 +1,70 @@
+package cgroup
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/containerd/cgroups/v3/cgroup1"
+	"github.com/containerd/cgroups/v3/cgroup2"
+	"golang.org/x/sys/unix"
+)
+
+// Close kills what remains in the group, waits until it is empty, and
+// removes its directory from every hierarchy. It is safe to call twice.
+func (g *Group) Close() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return nil
+	}
+	g.closed = true
+	defer func() {
+		g.m.mu.Lock()
+		delete(g.m.groups, g)
+		g.m.mu.Unlock()
+	}()
+	errs := []error{g.kill()}
+	if g.v2 != nil {
+		errs = append(errs, waitUnpopulated(g.v2Dir))
+	}
+	if g.fd >= 0 {
+		unix.Close(g.fd)
+		g.fd = -1
+	}
+	if g.v2 != nil {
+		errs = append(errs, g.v2.Delete())
+	}
+	if g.v1 != nil {
+		if g.v2 == nil && !g.Empty() {
+			errs = append(errs, killLegacy(g.v1, false))
+		}
+		errs = append(errs, g.v1.Delete())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("cgroup: close %s: %w", g.name, err)
+	}
+	return nil
+}
+
+// removeUnified removes the v2 group rel and every group below it; they
+// must be empty. The library's Delete checks that and retries the rmdir
+// while the kernel finishes with the last exited process.
+func removeUnified(mount, rel string) error {
+	cg, err := cgroup2.Load(rel, cgroup2.WithMountpoint(mount))
+	if err != nil {
+		return err
+	}
+	return cg.Delete()
+}
+
+// removeLegacy does the same in v1 subsystem n.
+func removeLegacy(n cgroup1.Name, p cgroup1.Path) error {
+	cg, err := cgroup1.Load(p, cgroup1.WithHierarchy(subsystems(n)))
+	if errors.Is(err, cgroup1.ErrCgroupDeleted) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return cg.Delete()
+}

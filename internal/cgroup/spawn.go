@@ -1,0 +1,106 @@
+package cgroup
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"syscall"
+
+	"github.com/containerd/cgroups/v3/cgroup1"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Start runs start, which must create one process with attr (a
+// syscall.ForkExec, exec.Cmd.Start with SysProcAttr = attr), so that the
+// process is born inside the group in every hierarchy: it never runs a
+// single instruction outside, so it cannot fork children that escape.
+//
+//   - v2: Start sets attr.UseCgroupFD and attr.CgroupFD; the kernel's clone3
+//     CLONE_INTO_CGROUP places the child in the group atomically.
+//   - v1 has no such flag, and adding the pid after ForkExec returns is too
+//     late: by then the program has run and may have forked. But a v1
+//     cgroup holds threads (tasks), and a child is born in the cgroups of
+//     the thread that forks it. So Start locks a fresh goroutine to its OS
+//     thread, moves that thread into the group's v1 cgroups, calls start
+//     there (Go forks on the calling thread), and moves the thread back.
+//     While the thread is inside, the v1 pids limit is raised by one, so
+//     that the thread does not take a process from the program's quota.
+//     If the thread cannot be moved back it is left locked, and the Go
+//     runtime ends it with its goroutine rather than reuse it.
+func (g *Group) Start(attr *syscall.SysProcAttr, start func() error) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return errors.New("cgroup: start in a closed group")
+	}
+	if g.fd >= 0 {
+		attr.UseCgroupFD, attr.CgroupFD = true, g.fd
+	}
+	if g.v1 == nil {
+		return start()
+	}
+	done := make(chan error, 1)
+	go func() { done <- g.startFromMemberThread(start) }()
+	return <-done
+}
+
+// startFromMemberThread runs on a goroutine of its own (see Start).
+func (g *Group) startFromMemberThread(start func() error) error {
+	runtime.LockOSThread()
+	pidsV1 := g.m.via["pids"] == "v1" && g.limits.Pids > 0
+	if pidsV1 {
+		if err := g.setLegacyPids(g.limits.Pids + 1); err != nil {
+			runtime.UnlockOSThread()
+			return err
+		}
+	}
+	tid := unix.Gettid()
+	own, err := cgroup1.Load(g.m.v1.path(""), cgroup1.WithHierarchy(subsystems(g.v1Names...)))
+	if err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("cgroup: load wsgate's own v1 cgroups: %w", err)
+	}
+	if err := g.v1.AddTask(cgroup1.Process{Pid: tid}); err != nil {
+		own.AddTask(cgroup1.Process{Pid: tid}) // undo a partial move
+		return fmt.Errorf("cgroup: move a thread into %s: %w", g.name, err)
+	}
+	startErr := start()
+	var errs []error
+	if pidsV1 {
+		errs = append(errs, g.setLegacyPids(g.limits.Pids))
+	}
+	if err := own.AddTask(cgroup1.Process{Pid: tid}); err != nil {
+		errs = append(errs, fmt.Errorf("cgroup: move a thread back from %s: %w", g.name, err))
+		return errors.Join(startErr, errors.Join(errs...))
+	}
+	runtime.UnlockOSThread()
+	return errors.Join(startErr, errors.Join(errs...))
+}
+
+func (g *Group) setLegacyPids(n int64) error {
+	if err := g.v1.Update(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &n}}); err != nil {
+		return fmt.Errorf("cgroup: set pids.max of %s: %w", g.name, err)
+	}
+	return nil
+}
+
+// Add moves an existing process into the group in every hierarchy. Use it
+// for a process started elsewhere; a process started by Start is in
+// already. Unlike Start it races with the process: any child it forked
+// before Add stays outside.
+func (g *Group) Add(pid int) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.v2 != nil {
+		if err := g.v2.AddProc(uint64(pid)); err != nil {
+			return fmt.Errorf("cgroup: add %d to %s: %w", pid, g.name, err)
+		}
+	}
+	if g.v1 != nil {
+		if err := g.v1.AddProc(uint64(pid)); err != nil {
+			return fmt.Errorf("cgroup: add %d to %s: %w", pid, g.name, err)
+		}
+	}
+	return nil
+}
