@@ -83,7 +83,7 @@ func (s *Server) newRouters() error {
 	case cfg.Dir != "" && len(cfg.Command) > 0:
 		return errors.New("give either --dir or a COMMAND, not both")
 	case cfg.Dir != "":
-		if s.dirRouter, err = newDirRouter(cfg.Dir, cfg.Allow, cfg.Deny); err != nil {
+		if s.dirRouter, err = newDirRouter("--dir", cfg.Dir, cfg.Allow, cfg.Deny); err != nil {
 			return err
 		}
 		s.router = s.dirRouter
@@ -93,8 +93,8 @@ func (s *Server) newRouters() error {
 		return errors.New("no COMMAND and no --dir: nothing to run")
 	}
 	if cfg.CGIDir != "" {
-		if s.cgiRouter, err = newDirRouter(cfg.CGIDir, nil, nil); err != nil {
-			return fmt.Errorf("--cgidir: %w", err)
+		if s.cgiRouter, err = newDirRouter("--cgidir", cfg.CGIDir, nil, nil); err != nil {
+			return err
 		}
 	}
 	return nil
