@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+
+	"wsgate/internal/utf8cut"
 )
 
 // CloseError reports how a connection's close handshake went: the code and
@@ -107,13 +109,5 @@ func (c *Conn) closeResult() error {
 // truncateReason keeps a close reason within the 123 bytes a control frame
 // leaves for it, without cutting a UTF-8 sequence in two.
 func truncateReason(s string) string {
-	const max = ws.MaxControlFramePayloadSize - 2
-	if len(s) <= max {
-		return s
-	}
-	i := max
-	for i > 0 && s[i]&0xC0 == 0x80 {
-		i--
-	}
-	return s[:i]
+	return s[:utf8cut.Cut(s, ws.MaxControlFramePayloadSize-2)]
 }
