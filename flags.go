@@ -1,17 +1,36 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
+
+	"wsgate/static"
+	"wsgate/wsio"
 )
 
 // envVar is the environment variable that can set a flag: WSGATE_<NAME>.
 func envVar(flag string) []string {
 	return []string{"WSGATE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))}
+}
+
+// flagError names the flag behind an error that a library package reports
+// in its own terms, so that the user reads which setting to change. main
+// applies it to the error wsgate exits with and to every error it logs.
+func flagError(err error) error {
+	var staticDir *static.DirError
+	var silent *wsio.SilentPeerError
+	switch {
+	case errors.As(err, &staticDir):
+		return fmt.Errorf("--staticdir: %w", staticDir.Err)
+	case errors.As(err, &silent):
+		return fmt.Errorf("%w (--ping-timeout)", err)
+	}
+	return err
 }
 
 // Categories group the flags in --help.

@@ -40,12 +40,12 @@ type Conn struct {
 	closing      atomic.Bool // a close frame was sent; the reader discards data
 	stats        Stats
 
-	protocol   string // the negotiated subprotocol, if any
-	deflate    bool   // permessage-deflate was negotiated
-	framesIn   atomic.Int64
-	keepalive  *keepalive
-	dropReason atomic.Pointer[string]
-	onDrop     atomic.Pointer[func()]
+	protocol  string // the negotiated subprotocol, if any
+	deflate   bool   // permessage-deflate was negotiated
+	framesIn  atomic.Int64
+	keepalive *keepalive
+	dropped   atomic.Pointer[SilentPeerError] // why keepalive gave up, once it did
+	onDrop    atomic.Pointer[func()]
 }
 
 // Stats counts the data messages and payload bytes of a connection.
@@ -99,10 +99,9 @@ func (c *Conn) Close() error {
 // something other than the network. Safe to call at any time.
 func (c *Conn) OnDrop(f func()) { c.onDrop.Store(&f) }
 
-// drop abandons an unresponsive peer; the reader returns an error that
-// gives reason.
-func (c *Conn) drop(reason string) {
-	c.dropReason.Store(&reason)
+// drop abandons an unresponsive peer; the reader returns why.
+func (c *Conn) drop(why *SilentPeerError) {
+	c.dropped.Store(why)
 	c.netConn.Close()
 	if f := c.onDrop.Load(); f != nil {
 		(*f)()
