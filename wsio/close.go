@@ -37,7 +37,7 @@ func (e *CloseError) Error() string {
 func (c *Conn) CloseWith(code ws.StatusCode, reason string) {
 	// A writer stuck on a peer that does not read holds writeMu; the
 	// deadline frees it so the close frame gets its chance.
-	deadline := time.Now().Add(c.closeTimeout)
+	deadline := time.Now().Add(closeTimeout)
 	c.netConn.SetWriteDeadline(deadline)
 	if c.startClose(code, reason) {
 		c.netConn.SetReadDeadline(deadline)
@@ -57,7 +57,7 @@ func (c *Conn) fail(code ws.StatusCode, reason string) error {
 	if hc, ok := c.netConn.(interface{ CloseWrite() error }); ok {
 		hc.CloseWrite()
 	}
-	c.netConn.SetReadDeadline(time.Now().Add(c.closeTimeout))
+	c.netConn.SetReadDeadline(time.Now().Add(closeTimeout))
 	c.br.Discard(c.br.Buffered())
 	io.Copy(io.Discard, c.netConn)
 	return c.closeResult()

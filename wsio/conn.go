@@ -12,9 +12,9 @@ import (
 	"wsgate/internal/lazybuf"
 )
 
-// DefaultCloseTimeout is how long a close handshake waits for the peer's
-// answer before the TCP connection is dropped anyway.
-const DefaultCloseTimeout = time.Second
+// closeTimeout is how long a close handshake waits for the peer's answer
+// before the TCP connection is dropped anyway.
+const closeTimeout = time.Second
 
 // Conn is the server end of one WebSocket connection. See the package
 // documentation for which goroutine may call what.
@@ -36,9 +36,8 @@ type Conn struct {
 	writeErr  error
 	local     *CloseError // the close the server started, if any
 
-	closeTimeout time.Duration
-	closing      atomic.Bool // a close frame was sent; the reader discards data
-	stats        Stats
+	closing atomic.Bool // a close frame was sent; the reader discards data
+	stats   Stats
 
 	protocol  string // the negotiated subprotocol, if any
 	deflate   bool   // permessage-deflate was negotiated
@@ -65,10 +64,6 @@ func newConn(nc net.Conn, br *bufio.Reader, opts Options) *Conn {
 		br:             lazybuf.NewReader(nc, lazybuf.Default),
 		bw:             lazybuf.NewWriter(nc, lazybuf.Default),
 		maxMessageSize: opts.MaxMessageSize,
-		closeTimeout:   opts.CloseTimeout,
-	}
-	if c.closeTimeout <= 0 {
-		c.closeTimeout = DefaultCloseTimeout
 	}
 	if n := br.Buffered(); n > 0 {
 		early, _ := br.Peek(n)

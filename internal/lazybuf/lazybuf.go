@@ -348,9 +348,6 @@ type Writer struct {
 // NewWriter returns a Writer over dst that borrows buffers from pool.
 func NewWriter(dst io.Writer, pool *Pool) *Writer { return &Writer{dst: dst, pool: pool} }
 
-// Buffered is the number of bytes written but not yet flushed.
-func (w *Writer) Buffered() int { return w.n }
-
 func (w *Writer) Write(p []byte) (int, error) {
 	written := 0
 	for len(p) > 0 {
