@@ -266,7 +266,7 @@ func (s *session) logEnd(readErr, startErr error) {
 		}
 		attrs = append(attrs, "closed_by", closedBy)
 	} else if readErr != nil {
-		attrs = append(attrs, "closed_by", "network", "err", readErr.Error())
+		attrs = append(attrs, "closed_by", "network", "err", readErr)
 	}
 	if s.child != nil {
 		attrs = append(attrs, "exit", s.child.Status().String())
