@@ -1,16 +1,36 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
+
+	"wsgate/static"
+	"wsgate/wsio"
 )
 
 // envVar is the environment variable that can set a flag: WSGATE_<NAME>.
 func envVar(flag string) []string {
 	return []string{"WSGATE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))}
+}
+
+// flagError names the flag behind an error that a library package reports
+// in its own terms, so that the user reads which setting to change. main
+// applies it to the error wsgate exits with and to every error it logs.
+func flagError(err error) error {
+	var staticDir *static.DirError
+	var silent *wsio.SilentPeerError
+	switch {
+	case errors.As(err, &staticDir):
+		return fmt.Errorf("--staticdir: %w", staticDir.Err)
+	case errors.As(err, &silent):
+		return fmt.Errorf("%w (--ping-timeout)", err)
+	}
+	return err
 }
 
 // Categories group the flags in --help.
@@ -24,93 +44,127 @@ const (
 )
 
 // flags are wsgate's options. Every one of websocketd 0.4.1's flags is here
-// with the same name and meaning. Each can also come from WSGATE_<NAME> and
-// from the --config file; the command line wins over the environment, which
-// wins over the file.
+// with the same name and meaning. Each setting can also come from
+// WSGATE_<NAME> and from the --config file; the command line wins over the
+// environment, which wins over the file.
 func flags() []cli.Flag {
+	return append(withEnvVars(settings()),
+		&cli.BoolFlag{Name: "license", Usage: "print the license and exit"})
+}
+
+// settings are the flags that configure wsgate, grouped by their --help
+// category.
+func settings() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "config", EnvVars: envVar("config"), Category: catServe,
+		&cli.StringFlag{Name: "config", Category: catServe,
 			Usage: "read flags from this YAML `FILE` (keys are flag names: port: 8080); command line and environment win over it"},
-		altsrc.NewIntFlag(&cli.IntFlag{Name: "port", Value: 8080, EnvVars: envVar("port"), Category: catServe,
+		altsrc.NewIntFlag(&cli.IntFlag{Name: "port", Value: 8080, Category: catServe,
 			Usage: "`PORT` to listen on; 0 picks a free one"}),
-		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "address", EnvVars: envVar("address"), Category: catServe,
+		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "address", Category: catServe,
 			Usage: "interface `ADDR` to listen on (repeatable; default: 127.0.0.1 and ::1 only; 0.0.0.0 for every IPv4 interface)"}),
-		altsrc.NewStringFlag(&cli.StringFlag{Name: "unixsocket", EnvVars: envVar("unixsocket"), Category: catServe,
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "unixsocket", Category: catServe,
 			Usage: "listen on the Unix socket `PATH` instead (for a reverse proxy in front)"}),
-		altsrc.NewStringFlag(&cli.StringFlag{Name: "dir", EnvVars: envVar("dir"), Category: catServe,
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "dir", Category: catServe,
 			Usage: "instead of COMMAND, run the program under `DIR` that the URL path names (/chat/room runs DIR/chat/room)"}),
-		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "allow", EnvVars: envVar("allow"), Category: catServe,
+		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "allow", Category: catServe,
 			Usage: "with --dir, only programs whose path under DIR matches `GLOB` run (repeatable)"}),
-		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "deny", EnvVars: envVar("deny"), Category: catServe,
+		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "deny", Category: catServe,
 			Usage: "with --dir, programs whose path under DIR matches `GLOB` never run (repeatable; wins over --allow)"}),
-		altsrc.NewStringFlag(&cli.StringFlag{Name: "staticdir", EnvVars: envVar("staticdir"), Category: catServe,
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "staticdir", Category: catServe,
 			Usage: "serve plain HTTP requests from `DIR` instead of the built-in console"}),
-		altsrc.NewStringFlag(&cli.StringFlag{Name: "cgidir", EnvVars: envVar("cgidir"), Category: catServe,
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "cgidir", Category: catServe,
 			Usage: "serve CGI programs under `DIR` over plain HTTP, confined like --dir"}),
-		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "devconsole", EnvVars: envVar("devconsole"), Category: catServe,
+		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "devconsole", Category: catServe,
 			Usage: "accepted for websocketd compatibility: the console is always on unless --staticdir is given"}),
-		altsrc.NewIntFlag(&cli.IntFlag{Name: "maxforks", EnvVars: envVar("maxforks"), Category: catProcess,
+		altsrc.NewIntFlag(&cli.IntFlag{Name: "maxforks", Category: catProcess,
 			Usage: "run at most `N` programs at once; more upgrades get HTTP 429 (0: no limit)"}),
-		altsrc.NewIntFlag(&cli.IntFlag{Name: "closems", Value: 100, EnvVars: envVar("closems"), Category: catProcess,
+		altsrc.NewIntFlag(&cli.IntFlag{Name: "closems", Value: 100, Category: catProcess,
 			Usage: "when a client leaves, `MS` from closing the program's stdin to SIGTERM"}),
-		altsrc.NewIntFlag(&cli.IntFlag{Name: "killms", Value: 1000, EnvVars: envVar("killms"), Category: catProcess,
+		altsrc.NewIntFlag(&cli.IntFlag{Name: "killms", Value: 1000, Category: catProcess,
 			Usage: "`MS` from SIGTERM to SIGKILL for whatever of the program's process group is left"}),
-		altsrc.NewStringFlag(&cli.StringFlag{Name: "passenv", Value: "PATH,LD_LIBRARY_PATH", EnvVars: envVar("passenv"), Category: catProcess,
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "passenv", Value: "PATH,LD_LIBRARY_PATH", Category: catProcess,
 			Usage: "comma-separated `NAMES` of wsgate's environment variables that programs get"}),
-		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "reverselookup", EnvVars: envVar("reverselookup"), Category: catProcess,
+		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "reverselookup", Category: catProcess,
 			Usage: "look up the client's host name for REMOTE_HOST (a DNS query per connection)"}),
-		altsrc.NewStringFlag(&cli.StringFlag{Name: "user", EnvVars: envVar("user"), Category: catProcess,
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "user", Category: catProcess,
 			Usage: "run programs as `USER` (wsgate must run as root)"}),
-		altsrc.NewStringFlag(&cli.StringFlag{Name: "group", EnvVars: envVar("group"), Category: catProcess,
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "group", Category: catProcess,
 			Usage: "run programs with primary `GROUP` (wsgate must run as root)"}),
-		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "binary", EnvVars: envVar("binary"), Category: catMode,
+		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "binary", Category: catMode,
 			Usage: "binary mode: messages go to stdin raw, stdout comes back in binary messages as it is read"}),
-		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "pty", EnvVars: envVar("pty"), Category: catMode,
+		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "pty", Category: catMode,
 			Usage: "line mode on a pseudo-terminal, so the program line-buffers its output (no echo, \\n endings)"}),
-		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "terminal", EnvVars: envVar("terminal"), Category: catMode,
+		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "terminal", Category: catMode,
 			Usage: "an interactive terminal (shell, vi, top) for the browser page or the documented protocol"}),
-		altsrc.NewIntFlag(&cli.IntFlag{Name: "chunk-size", Value: 64 << 10, EnvVars: envVar("chunk-size"), Category: catMode,
+		altsrc.NewIntFlag(&cli.IntFlag{Name: "chunk-size", Value: 64 << 10, Category: catMode,
 			Usage: "in --binary mode, the largest message of output, in `BYTES`"}),
-		altsrc.NewStringFlag(&cli.StringFlag{Name: "term", Value: "xterm-256color", EnvVars: envVar("term"), Category: catMode,
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "term", Value: "xterm-256color", Category: catMode,
 			Usage: "`TERM` for the program in --pty and --terminal modes"}),
-		altsrc.NewInt64Flag(&cli.Int64Flag{Name: "max-message-size", Value: 1 << 20, EnvVars: envVar("max-message-size"), Category: catProto,
+		altsrc.NewInt64Flag(&cli.Int64Flag{Name: "max-message-size", Value: 1 << 20, Category: catProto,
 			Usage: "largest message in `BYTES`, both ways: bigger client messages close with 1009, longer output lines are split (0: no limit)"}),
-		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "handshake-timeout", Value: 10 * time.Second, EnvVars: envVar("handshake-timeout"), Category: catProto,
+		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "handshake-timeout", Value: 10 * time.Second, Category: catProto,
 			Usage: "drop a client whose upgrade request headers take longer than `DURATION`"}),
-		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "ping-interval", Value: 30 * time.Second, EnvVars: envVar("ping-interval"), Category: catProto,
+		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "ping-interval", Value: 30 * time.Second, Category: catProto,
 			Usage: "ping every client this often (`DURATION`; 0: never)"}),
-		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "ping-timeout", EnvVars: envVar("ping-timeout"), Category: catProto,
+		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "ping-timeout", Category: catProto,
 			Usage: "drop a client that sent nothing, not even a pong, for `DURATION`, and stop its program (default: twice --ping-interval)"}),
-		altsrc.NewStringFlag(&cli.StringFlag{Name: "protocol", EnvVars: envVar("protocol"), Category: catProto,
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "protocol", Category: catProto,
 			Usage: "comma-separated subprotocols (`P1,P2`): the first the client offers that is listed is chosen and passed to the program as WEBSOCKET_PROTOCOL"}),
-		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "permessage-deflate", EnvVars: envVar("permessage-deflate"), Category: catProto,
+		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "permessage-deflate", Category: catProto,
 			Usage: "compress messages (RFC 7692) with clients that offer it; --max-message-size applies to the decompressed size"}),
-		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "header", EnvVars: envVar("header"), Category: catProto,
+		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "header", Category: catProto,
 			Usage: "add `\"NAME: VALUE\"` to every response (repeatable)"}),
-		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "header-ws", EnvVars: envVar("header-ws"), Category: catProto,
+		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "header-ws", Category: catProto,
 			Usage: "add `\"NAME: VALUE\"` to WebSocket upgrade (101) responses (repeatable)"}),
-		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "header-http", EnvVars: envVar("header-http"), Category: catProto,
+		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "header-http", Category: catProto,
 			Usage: "add `\"NAME: VALUE\"` to plain HTTP responses (repeatable)"}),
-		altsrc.NewStringFlag(&cli.StringFlag{Name: "origin", EnvVars: envVar("origin"), Category: catSecure,
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "origin", Category: catSecure,
 			Usage: "accept upgrades only from pages at these comma-separated `ORIGINS`, [scheme://]host[:port] (no port: any port)"}),
-		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "sameorigin", EnvVars: envVar("sameorigin"), Category: catSecure,
+		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "sameorigin", Category: catSecure,
 			Usage: "accept upgrades only from pages served by this same host and port"}),
-		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "ssl", EnvVars: envVar("ssl"), Category: catSecure,
+		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "ssl", Category: catSecure,
 			Usage: "serve wss:// and https:// (TLS 1.2 or later) with --sslcert and --sslkey"}),
-		altsrc.NewStringFlag(&cli.StringFlag{Name: "sslcert", Aliases: []string{"tls-cert"}, EnvVars: envVar("sslcert"), Category: catSecure,
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "sslcert", Aliases: []string{"tls-cert"}, Category: catSecure,
 			Usage: "TLS certificate `FILE` (PEM); re-read when it changes or on SIGHUP"}),
-		altsrc.NewStringFlag(&cli.StringFlag{Name: "sslkey", Aliases: []string{"tls-key"}, EnvVars: envVar("sslkey"), Category: catSecure,
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "sslkey", Aliases: []string{"tls-key"}, Category: catSecure,
 			Usage: "TLS private key `FILE` (PEM)"}),
-		altsrc.NewIntFlag(&cli.IntFlag{Name: "redirport", EnvVars: envVar("redirport"), Category: catSecure,
+		altsrc.NewIntFlag(&cli.IntFlag{Name: "redirport", Category: catSecure,
 			Usage: "with TLS, also listen for plain HTTP on `PORT` and redirect it to https://"}),
-		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "basic-auth", EnvVars: envVar("basic-auth"), Category: catSecure,
+		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "basic-auth", Category: catSecure,
 			Usage: "require HTTP Basic credentials `USER:PASSWORD` (repeatable); programs see REMOTE_USER"}),
-		altsrc.NewStringFlag(&cli.StringFlag{Name: "htpasswd", EnvVars: envVar("htpasswd"), Category: catSecure,
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "htpasswd", Category: catSecure,
 			Usage: "require HTTP Basic credentials from this htpasswd `FILE` (bcrypt entries: htpasswd -B)"}),
-		altsrc.NewStringFlag(&cli.StringFlag{Name: "loglevel", Value: "info", EnvVars: envVar("loglevel"), Category: catLog,
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "loglevel", Value: "info", Category: catLog,
 			Usage: "`LEVEL` of logging: debug, info, warn or error (websocketd's trace, access and fatal work too)"}),
-		altsrc.NewStringFlag(&cli.StringFlag{Name: "logformat", Value: "text", EnvVars: envVar("logformat"), Category: catLog,
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "logformat", Value: "text", Category: catLog,
 			Usage: "`FORMAT` of log lines on stderr: text or json"}),
-		&cli.BoolFlag{Name: "license", Usage: "print the license and exit"},
 	}
+}
+
+// withEnvVars lets each flag be set from the environment variable its name
+// gives (envVar). The flag types are those settings uses; another one is a
+// programming error that the first run reports.
+func withEnvVars(fl []cli.Flag) []cli.Flag {
+	for _, f := range fl {
+		env := envVar(f.Names()[0])
+		switch f := f.(type) {
+		case *cli.StringFlag:
+			f.EnvVars = env
+		case *altsrc.StringFlag:
+			f.EnvVars = env
+		case *altsrc.StringSliceFlag:
+			f.EnvVars = env
+		case *altsrc.BoolFlag:
+			f.EnvVars = env
+		case *altsrc.IntFlag:
+			f.EnvVars = env
+		case *altsrc.Int64Flag:
+			f.EnvVars = env
+		case *altsrc.DurationFlag:
+			f.EnvVars = env
+		default:
+			panic(fmt.Sprintf("flag --%s: withEnvVars does not know its type %T", f.Names()[0], f))
+		}
+	}
+	return fl
 }

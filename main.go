@@ -126,7 +126,7 @@ func run(c *cli.Context) error {
 	cfg.Logger = logger
 	srv, err := gateway.New(cfg)
 	if err != nil {
-		return err
+		return flagError(err)
 	}
 	// Signals are caught before anything listens: a SIGTERM as soon as the
 	// listening line appears is a graceful shutdown too.
@@ -272,7 +272,7 @@ func newLogger(level, format string) (*slog.Logger, error) {
 	if !ok {
 		return nil, fmt.Errorf("--loglevel %q: use debug, info, warn or error", level)
 	}
-	opts := &slog.HandlerOptions{Level: l}
+	opts := &slog.HandlerOptions{Level: l, ReplaceAttr: nameFlagsInErrors}
 	switch format {
 	case "text":
 		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
@@ -280,6 +280,19 @@ func newLogger(level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
 	}
 	return nil, fmt.Errorf("--logformat %q: use text or json", format)
+}
+
+// nameFlagsInErrors logs an error value with the flag that flagError finds
+// behind it (the access line's err of a dropped silent peer names
+// --ping-timeout).
+func nameFlagsInErrors(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() != slog.KindAny {
+		return a // not an error; checked first so other values are not boxed
+	}
+	if err, ok := a.Value.Any().(error); ok {
+		a.Value = slog.StringValue(flagError(err).Error())
+	}
+	return a
 }
 
 // splitEach splits every value of a repeatable flag at commas, so that

@@ -42,7 +42,7 @@ func (s *session) logEnd() {
 		}
 		attrs = append(attrs, "closed_by", closedBy)
 	} else if s.readErr != nil {
-		attrs = append(attrs, "closed_by", "network", "err", s.readErr.Error())
+		attrs = append(attrs, "closed_by", "network", "err", s.readErr)
 	}
 	if limit := s.limits.limitHit(); limit != "" {
 		attrs = append(attrs, "limit", limit)

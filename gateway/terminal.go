@@ -9,6 +9,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"wsgate/internal/lazybuf"
+	"wsgate/internal/utf8cut"
 	"wsgate/process"
 	"wsgate/static"
 )
@@ -121,26 +122,12 @@ func (o *terminalOutput) next() (ws.OpCode, []byte, error) {
 			return ws.OpBinary, p, nil
 		}
 		p, _ = o.out.Peek(min(o.out.Buffered(), o.max))
-		if send := completeUTF8(p); send > 0 {
+		if send := utf8cut.Complete(p); send > 0 {
 			o.out.Discard(send)
 			return ws.OpBinary, p[:send], nil
 		}
 		want = len(p) + 1 // an unfinished character alone: wait for its rest
 	}
-}
-
-// completeUTF8 returns the length of p without a UTF-8 sequence that p ends
-// before finishing. Invalid bytes are not held: they count as complete.
-func completeUTF8(p []byte) int {
-	for i := len(p) - 1; i >= 0 && i >= len(p)-utf8.UTFMax+1; i-- {
-		if utf8.RuneStart(p[i]) {
-			if !utf8.FullRune(p[i:]) {
-				return i
-			}
-			break
-		}
-	}
-	return len(p)
 }
 
 // flowGate lets a terminal client pause the reading of output.

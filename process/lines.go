@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"wsgate/internal/lazybuf"
+	"wsgate/internal/utf8cut"
 )
 
 // LineReader splits a stream into lines, the unit of line mode: each line is
@@ -53,7 +54,7 @@ func (l *LineReader) Next() ([]byte, error) {
 	for {
 		if l.max > 0 && len(l.pending) > l.max {
 			l.split = true
-			l.emitted = cutPoint(l.pending, l.max)
+			l.emitted = utf8cut.Cut(l.pending, l.max)
 			return l.pending[:l.emitted], nil
 		}
 		if l.whole || (l.err != nil && len(l.pending) > 0) {
@@ -93,15 +94,4 @@ func (l *LineReader) Split() bool { return l.split }
 func trimNewline(b []byte) []byte {
 	b = bytes.TrimSuffix(b, []byte("\n"))
 	return bytes.TrimSuffix(b, []byte("\r"))
-}
-
-// cutPoint is where to cut p to at most max bytes: at max, or up to three
-// bytes earlier so that a UTF-8 sequence is not cut in two.
-func cutPoint(p []byte, max int) int {
-	for i := max; i > 0 && i > max-4; i-- {
-		if p[i]&0xC0 != 0x80 { // p[i] starts a character
-			return i
-		}
-	}
-	return max
 }

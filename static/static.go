@@ -6,7 +6,6 @@ package static
 import (
 	"embed"
 	"errors"
-	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -58,14 +57,22 @@ func Builtin(frontPage string) http.Handler {
 
 // Dir serves the files under dir and nothing outside it: paths are resolved
 // inside an os.Root, so neither ".." nor a symlink that points out of dir
-// can reach another file.
+// can reach another file. A dir it cannot open is a *DirError.
 func Dir(dir string) (http.Handler, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, fmt.Errorf("--staticdir: %w", err)
+		return nil, &DirError{Err: err}
 	}
 	return http.FileServerFS(confinedFS{root.FS()}), nil
 }
+
+// A DirError reports a directory that Dir cannot serve files from. Err is
+// os.OpenRoot's error, which names the directory.
+type DirError struct{ Err error }
+
+func (e *DirError) Error() string { return "static files: " + e.Err.Error() }
+
+func (e *DirError) Unwrap() error { return e.Err }
 
 // confinedFS reports a path that leaves the root (a symlink pointing out) as
 // not found, the answer for any file outside, rather than as a server error.

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+
+	"wsgate/internal/utf8cut"
 )
 
 // CloseError reports how a connection's close handshake went: the code and
@@ -35,7 +37,7 @@ func (e *CloseError) Error() string {
 func (c *Conn) CloseWith(code ws.StatusCode, reason string) {
 	// A writer stuck on a peer that does not read holds writeMu; the
 	// deadline frees it so the close frame gets its chance.
-	deadline := time.Now().Add(c.closeTimeout)
+	deadline := time.Now().Add(closeTimeout)
 	c.netConn.SetWriteDeadline(deadline)
 	if c.startClose(code, reason) {
 		c.netConn.SetReadDeadline(deadline)
@@ -55,7 +57,7 @@ func (c *Conn) fail(code ws.StatusCode, reason string) error {
 	if hc, ok := c.netConn.(interface{ CloseWrite() error }); ok {
 		hc.CloseWrite()
 	}
-	c.netConn.SetReadDeadline(time.Now().Add(c.closeTimeout))
+	c.netConn.SetReadDeadline(time.Now().Add(closeTimeout))
 	c.br.Discard(c.br.Buffered())
 	io.Copy(io.Discard, c.netConn)
 	return c.closeResult()
@@ -107,13 +109,5 @@ func (c *Conn) closeResult() error {
 // truncateReason keeps a close reason within the 123 bytes a control frame
 // leaves for it, without cutting a UTF-8 sequence in two.
 func truncateReason(s string) string {
-	const max = ws.MaxControlFramePayloadSize - 2
-	if len(s) <= max {
-		return s
-	}
-	i := max
-	for i > 0 && s[i]&0xC0 == 0x80 {
-		i--
-	}
-	return s[:i]
+	return s[:utf8cut.Cut(s, ws.MaxControlFramePayloadSize-2)]
 }

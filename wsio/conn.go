@@ -12,9 +12,9 @@ import (
 	"wsgate/internal/lazybuf"
 )
 
-// DefaultCloseTimeout is how long a close handshake waits for the peer's
-// answer before the TCP connection is dropped anyway.
-const DefaultCloseTimeout = time.Second
+// closeTimeout is how long a close handshake waits for the peer's answer
+// before the TCP connection is dropped anyway.
+const closeTimeout = time.Second
 
 // Conn is the server end of one WebSocket connection. See the package
 // documentation for which goroutine may call what.
@@ -36,16 +36,15 @@ type Conn struct {
 	writeErr  error
 	local     *CloseError // the close the server started, if any
 
-	closeTimeout time.Duration
-	closing      atomic.Bool // a close frame was sent; the reader discards data
-	stats        Stats
+	closing atomic.Bool // a close frame was sent; the reader discards data
+	stats   Stats
 
-	protocol   string // the negotiated subprotocol, if any
-	deflate    bool   // permessage-deflate was negotiated
-	framesIn   atomic.Int64
-	keepalive  *keepalive
-	dropReason atomic.Pointer[string]
-	onDrop     atomic.Pointer[func()]
+	protocol  string // the negotiated subprotocol, if any
+	deflate   bool   // permessage-deflate was negotiated
+	framesIn  atomic.Int64
+	keepalive *keepalive
+	dropped   atomic.Pointer[SilentPeerError] // why keepalive gave up, once it did
+	onDrop    atomic.Pointer[func()]
 }
 
 // Stats counts the data messages and payload bytes of a connection.
@@ -65,10 +64,6 @@ func newConn(nc net.Conn, br *bufio.Reader, opts Options) *Conn {
 		br:             lazybuf.NewReader(nc, lazybuf.Default),
 		bw:             lazybuf.NewWriter(nc, lazybuf.Default),
 		maxMessageSize: opts.MaxMessageSize,
-		closeTimeout:   opts.CloseTimeout,
-	}
-	if c.closeTimeout <= 0 {
-		c.closeTimeout = DefaultCloseTimeout
 	}
 	if n := br.Buffered(); n > 0 {
 		early, _ := br.Peek(n)
@@ -99,10 +94,9 @@ func (c *Conn) Close() error {
 // something other than the network. Safe to call at any time.
 func (c *Conn) OnDrop(f func()) { c.onDrop.Store(&f) }
 
-// drop abandons an unresponsive peer; the reader returns an error that
-// gives reason.
-func (c *Conn) drop(reason string) {
-	c.dropReason.Store(&reason)
+// drop abandons an unresponsive peer; the reader returns why.
+func (c *Conn) drop(why *SilentPeerError) {
+	c.dropped.Store(why)
 	c.netConn.Close()
 	if f := c.onDrop.Load(); f != nil {
 		(*f)()

@@ -1,6 +1,7 @@
 package wsio
 
 import (
+	"math"
 	"net"
 	"syscall"
 	"time"
@@ -22,6 +23,14 @@ type keepalive struct {
 	frames   int64     // the frame count at lastSeen
 }
 
+// A SilentPeerError is what ReadMessage returns once keepalive gave up on a
+// peer from which nothing at all arrived for Timeout (Options.PingTimeout).
+type SilentPeerError struct{ Timeout time.Duration }
+
+func (e *SilentPeerError) Error() string {
+	return "dropped: no frame from the peer for " + e.Timeout.String()
+}
+
 func (c *Conn) startKeepalive(interval, timeout time.Duration) {
 	if interval <= 0 {
 		return
@@ -31,7 +40,10 @@ func (c *Conn) startKeepalive(interval, timeout time.Duration) {
 	}
 	k := &keepalive{c: c, interval: interval, timeout: timeout, lastSeen: time.Now()}
 	c.keepalive = k
-	k.timer = time.AfterFunc(min(interval, timeout), k.tick)
+	// Armed only once k.timer is set: tick uses it, and a timer armed by
+	// AfterFunc itself could fire before the assignment.
+	k.timer = time.AfterFunc(time.Duration(math.MaxInt64), k.tick)
+	k.timer.Reset(min(interval, timeout))
 }
 
 func (k *keepalive) tick() {
@@ -40,7 +52,7 @@ func (k *keepalive) tick() {
 		k.frames, k.lastSeen = n, now
 	}
 	if now.Sub(k.lastSeen) >= k.timeout {
-		k.c.drop("no frame from the peer for " + k.timeout.String() + " (--ping-timeout)")
+		k.c.drop(&SilentPeerError{Timeout: k.timeout})
 		return
 	}
 	if k.c.closing.Load() {

@@ -234,8 +234,8 @@ func (c *Conn) readError(err error) error {
 	if c.closing.Load() && (errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, io.EOF)) {
 		return c.closeResult()
 	}
-	if reason := c.dropReason.Load(); reason != nil {
-		return fmt.Errorf("dropped: %s", *reason)
+	if why := c.dropped.Load(); why != nil {
+		return why
 	}
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF

@@ -16,9 +16,6 @@ type Options struct {
 	// MaxMessageSize limits a received message; 0 means no limit. A bigger
 	// message closes the connection with 1009 before it is buffered.
 	MaxMessageSize int64
-	// CloseTimeout is how long a close handshake waits for the peer's
-	// answer; 0 means DefaultCloseTimeout.
-	CloseTimeout time.Duration
 	// Header holds extra headers for the 101 response.
 	Header http.Header
 	// Protocols are the subprotocols the server speaks. The first of the

@@ -7,6 +7,7 @@
 package lazybuf
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -318,7 +319,7 @@ func (b *Reader) Discard(n int) {
 func (b *Reader) ReadSlice(delim byte) ([]byte, error) {
 	searched := 0
 	for {
-		if i := indexByte(b.buf[b.r+searched:b.w], delim); i >= 0 {
+		if i := bytes.IndexByte(b.buf[b.r+searched:b.w], delim); i >= 0 {
 			line := b.buf[b.r : b.r+searched+i+1]
 			b.r += searched + i + 1
 			return line, nil
@@ -330,15 +331,6 @@ func (b *Reader) ReadSlice(delim byte) ([]byte, error) {
 			return line, err
 		}
 	}
-}
-
-func indexByte(p []byte, c byte) int {
-	for i, x := range p {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // Writer is a buffered writer over dst, like bufio.Writer, that holds a
@@ -355,9 +347,6 @@ type Writer struct {
 
 // NewWriter returns a Writer over dst that borrows buffers from pool.
 func NewWriter(dst io.Writer, pool *Pool) *Writer { return &Writer{dst: dst, pool: pool} }
-
-// Buffered is the number of bytes written but not yet flushed.
-func (w *Writer) Buffered() int { return w.n }
 
 func (w *Writer) Write(p []byte) (int, error) {
 	written := 0

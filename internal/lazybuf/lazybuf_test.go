@@ -132,8 +132,8 @@ func TestWriterBatchesAndReleases(t *testing.T) {
 	for range 10 {
 		w.Write([]byte("0123456789"))
 	}
-	if dst.writes != 0 || w.Buffered() != 100 {
-		t.Fatalf("before Flush: %d writes, %d buffered", dst.writes, w.Buffered())
+	if dst.writes != 0 || w.n != 100 {
+		t.Fatalf("before Flush: %d writes, %d buffered", dst.writes, w.n)
 	}
 	w.Flush()
 	if dst.writes != 1 || dst.Len() != 100 || w.buf != nil {
