@@ -43,7 +43,7 @@ func TestNewReportsEveryMistakeInTheConfigInTheUsersTerms(t *testing.T) {
 		{"--cgidir that does not exist", Config{Command: command, CGIDir: missing},
 			"--cgidir " + missing + ": no such file or directory"},
 		{"--staticdir that does not exist", Config{Command: command, StaticDir: missing},
-			"--staticdir: open " + missing + ": no such file or directory"},
+			"static files: open " + missing + ": no such file or directory"},
 		{"bad --origin", Config{Command: command, Origins: []string{"good.example", "https://"}},
 			`--origin "https://": want [scheme://]host[:port]`},
 		{"--origin with a wildcard", Config{Command: command, Origins: []string{"*.example.com"}},

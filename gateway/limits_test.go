@@ -50,6 +50,7 @@ func TestIdleTimeoutClosesAConnectionWithNoDataMessages(t *testing.T) {
 
 	// Messages both ways for three idle periods keep it open.
 	start := time.Now()
+	var quiet time.Time // when the last message arrived
 	for time.Since(start) < 3*idle {
 		if err := c.Write(ctx, websocket.MessageText, []byte("busy")); err != nil {
 			t.Fatalf("closed while busy: %v", err)
@@ -57,11 +58,11 @@ func TestIdleTimeoutClosesAConnectionWithNoDataMessages(t *testing.T) {
 		if _, _, err := c.Read(ctx); err != nil {
 			t.Fatalf("closed while busy: %v", err)
 		}
+		quiet = time.Now()
 		time.Sleep(idle / 8)
 	}
 
 	// Pings do not count as activity: the connection closes all the same.
-	quiet := time.Now()
 	pinging := make(chan struct{})
 	go func() {
 		defer close(pinging)
