@@ -28,10 +28,10 @@ func newBasicAuth(userPass []string, htpasswd string) (*basicAuth, error) {
 		return nil, nil
 	}
 	a := &basicAuth{plain: map[string][32]byte{}, bcrypt: map[string][]byte{}}
-	for _, up := range userPass {
+	for i, up := range userPass {
 		user, pass, ok := strings.Cut(up, ":")
 		if !ok || user == "" {
-			return nil, fmt.Errorf("--basic-auth %q: want USER:PASSWORD", up)
+			return nil, fmt.Errorf("--basic-auth entry %d: want USER:PASSWORD (the entry is not shown: it may hold a password)", i+1)
 		}
 		a.plain[user] = sha256.Sum256([]byte(pass))
 	}

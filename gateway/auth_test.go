@@ -62,9 +62,9 @@ func TestNewBasicAuthRefusesMalformedEntries(t *testing.T) {
 		htpasswd string // file content; "" for no file
 		want     string // the error, with FILE for the file's name
 	}{
-		{"no colon", []string{"ada"}, "", `--basic-auth "ada": want USER:PASSWORD`},
-		{"no user", []string{":secret"}, "", `--basic-auth ":secret": want USER:PASSWORD`},
-		{"a bad one after a good one", []string{"ada:x", "bob"}, "", `--basic-auth "bob": want USER:PASSWORD`},
+		{"no colon", []string{"ada"}, "", "--basic-auth entry 1: want USER:PASSWORD (the entry is not shown: it may hold a password)"},
+		{"no user", []string{":secret"}, "", "--basic-auth entry 1: want USER:PASSWORD (the entry is not shown: it may hold a password)"},
+		{"a bad one after a good one", []string{"ada:x", "bob"}, "", "--basic-auth entry 2: want USER:PASSWORD (the entry is not shown: it may hold a password)"},
 		{"htpasswd line without a colon", nil, "# users\nada\n", `--htpasswd FILE:2: want USER:HASH`},
 		{"htpasswd line without a user", nil, ":$2y$04$abc\n", `--htpasswd FILE:1: want USER:HASH`},
 		{"htpasswd MD5 entry", nil, "ada:$apr1$salt$hash\n", `--htpasswd FILE:1: user "ada" has no bcrypt hash (make it with htpasswd -B)`},

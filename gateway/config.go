@@ -5,22 +5,6 @@ import (
 	"time"
 )
 
-// Mode is how messages map to the child's input and output.
-type Mode int
-
-const (
-	// LineMode: a text message is a line on stdin; a line on stdout is a message.
-	LineMode Mode = iota
-	// BinaryMode: message payloads go to stdin raw; stdout is sent in binary
-	// messages as it is read.
-	BinaryMode
-	// PTYMode is LineMode with stdin and stdout on a pseudo-terminal, so
-	// programs line-buffer their output.
-	PTYMode
-	// TerminalMode is an interactive terminal for a browser; see terminal.go.
-	TerminalMode
-)
-
 // Config is everything the server needs, as the command line gave it.
 type Config struct {
 	Command    []string // the program (looked up already) and its arguments
@@ -50,6 +34,8 @@ type Config struct {
 	KillGrace      time.Duration // from SIGTERM to SIGKILL
 	PassEnv        []string      // names of wsgate's own variables children get
 	MaxMessageSize int64         // per message, both ways; 0 means no limit
+	MaxLifetime    time.Duration // close a connection this long after it opened; 0: never
+	IdleTimeout    time.Duration // close a connection with no data message for this long; 0: never
 
 	Mode      Mode
 	ChunkSize int    // largest binary message of output in BinaryMode

@@ -69,16 +69,22 @@ type dirRouter struct {
 // indexProgram is run for a path that names a directory.
 const indexProgram = "index"
 
-func newDirRouter(dir string, allow, deny []string) (*dirRouter, error) {
+// newDirRouter serves the programs under dir, which flag (--dir or
+// --cgidir) named; its errors name both.
+func newDirRouter(flag, dir string, allow, deny []string) (*dirRouter, error) {
 	abs, err := filepath.Abs(dir)
 	if err == nil {
 		abs, err = filepath.EvalSymlinks(abs)
 	}
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		err = pathErr.Err // the path is named once, below
+	}
 	if err != nil {
-		return nil, fmt.Errorf("--dir %s: %w", dir, err)
+		return nil, fmt.Errorf("%s %s: %w", flag, dir, err)
 	}
 	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("--dir %s: not a directory", dir)
+		return nil, fmt.Errorf("%s %s: not a directory", flag, dir)
 	}
 	for _, f := range []struct {
 		flag  string
@@ -92,7 +98,7 @@ func newDirRouter(dir string, allow, deny []string) (*dirRouter, error) {
 	}
 	root, err := os.OpenRoot(abs)
 	if err != nil {
-		return nil, fmt.Errorf("--dir %s: %w", dir, err)
+		return nil, fmt.Errorf("%s %s: %w", flag, dir, err)
 	}
 	return &dirRouter{dir: abs, root: root, allow: allow, deny: deny}, nil
 }

@@ -95,7 +95,7 @@ func writeScript(t *testing.T, name string, mode os.FileMode) {
 
 func mustDirRouter(t *testing.T, dir string, allow, deny []string) *dirRouter {
 	t.Helper()
-	d, err := newDirRouter(dir, allow, deny)
+	d, err := newDirRouter("--dir", dir, allow, deny)
 	if err != nil {
 		t.Fatalf("newDirRouter(%q): %v", dir, err)
 	}
@@ -263,7 +263,7 @@ func TestNewDirRouterRefusesWhatIsNotADirectoryAndNamesTheFlagOfABadGlob(t *test
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := newDirRouter(tt.dir, tt.allow, tt.deny)
+			d, err := newDirRouter("--dir", tt.dir, tt.allow, tt.deny)
 			if err == nil {
 				d.root.Close()
 				t.Fatalf("newDirRouter(%q, %q, %q) succeeded", tt.dir, tt.allow, tt.deny)

@@ -7,18 +7,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cgi"
 	"os/user"
 	"strconv"
 	"sync"
 	"syscall"
-
-	"github.com/gobwas/ws"
-
-	"wsgate/process"
-	"wsgate/static"
-	"wsgate/wsio"
 )
+
+// MaxHeaderBytes bounds the request line and headers of a request; a
+// bigger request gets 431 (Request Header Fields Too Large) from net/http
+// before anything else looks at it.
+const MaxHeaderBytes = 32 << 10
 
 // Server serves one configuration on one or more listeners. Its lifecycle
 // follows net/http: New, Listen, Serve, Shutdown.
@@ -59,62 +57,15 @@ func New(cfg Config) (*Server, error) {
 		forks:    forkLimit{max: int64(cfg.MaxForks)},
 		sessions: make(map[*session]struct{}),
 	}
-	var err error
-	switch {
-	case cfg.Dir != "" && len(cfg.Command) > 0:
-		return nil, errors.New("give either --dir or a COMMAND, not both")
-	case cfg.Dir != "":
-		if s.dirRouter, err = newDirRouter(cfg.Dir, cfg.Allow, cfg.Deny); err != nil {
-			return nil, err
-		}
-		s.router = s.dirRouter
-	case len(cfg.Command) > 0:
-		s.router = commandRouter{cfg.Command}
-	default:
-		return nil, errors.New("no COMMAND and no --dir: nothing to run")
-	}
-	if cfg.CGIDir != "" {
-		if s.cgiRouter, err = newDirRouter(cfg.CGIDir, nil, nil); err != nil {
-			return nil, fmt.Errorf("--cgidir: %w", err)
-		}
-	}
-	if s.pages, err = s.newPages(); err != nil {
-		return nil, err
-	}
-	if s.origins.allowed, err = parseOriginRules(cfg.Origins); err != nil {
-		return nil, err
-	}
-	s.origins.sameOrigin = cfg.SameOrigin
-	if s.auth, err = newBasicAuth(cfg.BasicAuth, cfg.Htpasswd); err != nil {
-		return nil, err
-	}
-	if cfg.TLSCert != "" || cfg.TLSKey != "" {
-		if s.certs, err = newCertReloader(cfg.TLSCert, cfg.TLSKey, s.log); err != nil {
-			return nil, err
-		}
-	} else if cfg.RedirPort != 0 {
-		return nil, errors.New("--redirport redirects to TLS: it needs --ssl with --sslcert and --sslkey")
-	}
-	if s.credential, err = lookupCredential(cfg.User, cfg.Group); err != nil {
-		return nil, err
-	}
-	if s.credential != nil && cfg.CGIDir != "" {
-		return nil, errors.New("--cgidir programs cannot be run as --user/--group yet: drop one of them")
-	}
-	for _, h := range []struct {
-		flag    string
-		entries []string
-		dst     *http.Header
-	}{{"header", cfg.Headers, &s.headers.all}, {"header-ws", cfg.HeadersWS, &s.headers.ws}, {"header-http", cfg.HeadersHTTP, &s.headers.http}} {
-		if *h.dst, err = parseHeaders(h.flag, h.entries); err != nil {
+	for _, step := range []func() error{s.newRouters, s.newPages, s.newSecurity, s.newHeaders} {
+		if err := step(); err != nil {
 			return nil, err
 		}
 	}
-	s.headers.ws = merged(s.headers.all, s.headers.ws)
-	s.headers.http = merged(s.headers.all, s.headers.http)
 	s.http = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: cfg.HandshakeTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	if s.certs != nil {
@@ -123,16 +74,75 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// newPages is what plain HTTP GETs get: --staticdir, or the built-in pages.
-func (s *Server) newPages() (http.Handler, error) {
-	if s.cfg.StaticDir != "" {
-		return static.Dir(s.cfg.StaticDir)
+// newRouters sets up what a path runs: the one COMMAND or the programs
+// under --dir, and the CGI programs under --cgidir.
+func (s *Server) newRouters() error {
+	cfg := &s.cfg
+	var err error
+	switch {
+	case cfg.Dir != "" && len(cfg.Command) > 0:
+		return errors.New("give either --dir or a COMMAND, not both")
+	case cfg.Dir != "":
+		if s.dirRouter, err = newDirRouter("--dir", cfg.Dir, cfg.Allow, cfg.Deny); err != nil {
+			return err
+		}
+		s.router = s.dirRouter
+	case len(cfg.Command) > 0:
+		s.router = commandRouter{cfg.Command}
+	default:
+		return errors.New("no COMMAND and no --dir: nothing to run")
 	}
-	front := static.ConsolePage
-	if s.cfg.Mode == TerminalMode {
-		front = static.TerminalPage
+	if cfg.CGIDir != "" {
+		if s.cgiRouter, err = newDirRouter("--cgidir", cfg.CGIDir, nil, nil); err != nil {
+			return err
+		}
 	}
-	return static.Builtin(front), nil
+	return nil
+}
+
+// newSecurity sets up the origin policy, the credentials, TLS and the user
+// programs run as.
+func (s *Server) newSecurity() error {
+	cfg := &s.cfg
+	var err error
+	if s.origins.allowed, err = parseOriginRules(cfg.Origins); err != nil {
+		return err
+	}
+	s.origins.sameOrigin = cfg.SameOrigin
+	if s.auth, err = newBasicAuth(cfg.BasicAuth, cfg.Htpasswd); err != nil {
+		return err
+	}
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		if s.certs, err = newCertReloader(cfg.TLSCert, cfg.TLSKey, s.log); err != nil {
+			return err
+		}
+	} else if cfg.RedirPort != 0 {
+		return errors.New("--redirport redirects to TLS: it needs --ssl with --sslcert and --sslkey")
+	}
+	if s.credential, err = lookupCredential(cfg.User, cfg.Group); err != nil {
+		return err
+	}
+	if s.credential != nil && cfg.CGIDir != "" {
+		return errors.New("--cgidir programs cannot be run as --user/--group yet: drop one of them")
+	}
+	return nil
+}
+
+// newHeaders parses --header, --header-ws and --header-http.
+func (s *Server) newHeaders() error {
+	for _, h := range []struct {
+		flag    string
+		entries []string
+		dst     *http.Header
+	}{{"header", s.cfg.Headers, &s.headers.all}, {"header-ws", s.cfg.HeadersWS, &s.headers.ws}, {"header-http", s.cfg.HeadersHTTP, &s.headers.http}} {
+		var err error
+		if *h.dst, err = parseHeaders(h.flag, h.entries); err != nil {
+			return err
+		}
+	}
+	s.headers.ws = merged(s.headers.all, s.headers.ws)
+	s.headers.http = merged(s.headers.all, s.headers.http)
+	return nil
 }
 
 // lookupCredential resolves --user and --group. Switching needs root.
@@ -179,8 +189,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
 	for sess := range s.sessions {
-		sess.conn.CloseWith(ws.StatusGoingAway, "server shutting down")
-		sess.abortInput() // a reader blocked on a child's full stdin must see the close
+		// In parallel: closing a client that does not read waits up to
+		// the close timeout for the writer it blocks, and must not
+		// delay the others.
+		go sess.shutdown()
 	}
 	s.mu.Unlock()
 	err := s.http.Shutdown(ctx)
@@ -202,139 +214,6 @@ func (s *Server) ReloadCertificate() {
 	if s.certs != nil {
 		s.certs.Reload()
 	}
-}
-
-// ServeHTTP checks a request (credentials, then origin and path for an
-// upgrade) and routes it: an upgrade runs a program, anything else gets the
-// pages (the built-in clients, --staticdir or --cgidir).
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	remoteUser := ""
-	if s.auth != nil {
-		user, ok := s.auth.check(r)
-		if !ok {
-			s.log.Info("request refused: no valid credentials", "remote", r.RemoteAddr, "path", r.URL.Path, "user", user)
-			addHeaders(w, s.headers.http)
-			s.auth.challenge(w)
-			return
-		}
-		remoteUser = user
-	}
-	if !wsio.IsUpgradeRequest(r) {
-		addHeaders(w, s.headers.http)
-		s.servePlain(w, r, remoteUser)
-		return
-	}
-	addHeaders(w, s.headers.all) // refusals before the upgrade are plain responses
-	if err := s.origins.check(r); err != nil {
-		s.log.Warn("upgrade refused: origin", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
-		http.Error(w, "forbidden: "+err.Error(), http.StatusForbidden)
-		return
-	}
-	ep, err := s.router.route(r.URL.Path)
-	if err != nil {
-		s.log.Info("upgrade refused: no program", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
-		http.NotFound(w, r)
-		return
-	}
-	if !s.forks.acquire() {
-		s.log.Warn("upgrade refused: --maxforks reached", "remote", r.RemoteAddr, "path", r.URL.Path, "maxforks", s.cfg.MaxForks)
-		http.Error(w, fmt.Sprintf("too many connections: %d programs are running (--maxforks)", s.cfg.MaxForks), http.StatusTooManyRequests)
-		return
-	}
-	conn, err := wsio.Upgrade(w, r, wsio.Options{
-		MaxMessageSize: s.maxInputMessage(),
-		Header:         s.headers.ws,
-		Protocols:      s.cfg.Protocols,
-		Compression:    s.cfg.Compression,
-		PingInterval:   s.cfg.PingInterval,
-		PingTimeout:    s.cfg.PingTimeout,
-	})
-	if err != nil {
-		s.forks.release()
-		s.log.Warn("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
-		return
-	}
-	sess := newSession(s, conn, r, ep, remoteUser)
-	if !s.track(sess) {
-		defer s.untrack(sess)
-		s.forks.release()
-		conn.CloseWith(ws.StatusGoingAway, "server shutting down")
-		sess.drainAndClose()
-		return
-	}
-	// The session runs on a goroutine of its own so that this one, and
-	// with it net/http's state for the connection (its buffers, the
-	// request), ends now instead of living as long as the connection.
-	go func() {
-		defer s.untrack(sess)
-		sess.run()
-	}()
-}
-
-// servePlain answers a plain HTTP request: a CGI program under --cgidir, a
-// file of --staticdir, or a built-in page. In --dir mode the built-in
-// console is only for paths that name a program, and / lists them.
-func (s *Server) servePlain(w http.ResponseWriter, r *http.Request, remoteUser string) {
-	if s.cgiRouter != nil {
-		ep, err := s.cgiRouter.route(r.URL.Path)
-		if err == nil {
-			s.serveCGI(w, r, ep, remoteUser)
-			return
-		}
-		if isEscape(err) {
-			s.log.Info("request refused: outside --cgidir", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
-			http.NotFound(w, r)
-			return
-		}
-	}
-	if s.dirRouter != nil && s.cfg.StaticDir == "" && !static.IsAsset(r.URL.Path) {
-		if r.URL.Path == "/" {
-			static.ServeIndex(w, r, s.dirRouter.endpoints(1000, 8))
-			return
-		}
-		if _, err := s.dirRouter.route(r.URL.Path); err != nil {
-			s.log.Debug("no endpoint", "path", r.URL.Path, "reason", err)
-			http.NotFound(w, r)
-			return
-		}
-	}
-	s.pages.ServeHTTP(w, r)
-}
-
-// serveCGI runs a --cgidir program for one HTTP request (RFC 3875).
-func (s *Server) serveCGI(w http.ResponseWriter, r *http.Request, ep endpoint, remoteUser string) {
-	env := []string{"SERVER_SOFTWARE=wsgate/" + s.cfg.Version}
-	if remoteUser != "" {
-		env = append(env, "REMOTE_USER="+remoteUser, "AUTH_TYPE=Basic")
-		r.Header.Del("Authorization") // checked here; not the program's to see
-	}
-	h := &cgi.Handler{
-		Path:       ep.Program,
-		Root:       ep.ScriptName,
-		Env:        env,
-		InheritEnv: s.cfg.PassEnv,
-		Logger:     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	h.ServeHTTP(w, r)
-}
-
-// maxInputMessage is the largest message a client may send. On a line
-// terminal the kernel's line buffer sets a lower bound than the flag.
-func (s *Server) maxInputMessage() int64 {
-	limit := s.cfg.MaxMessageSize
-	if s.cfg.Mode == PTYMode && (limit == 0 || limit > process.MaxTerminalLine) {
-		limit = process.MaxTerminalLine
-	}
-	return limit
-}
-
-// outputMessageSize is the largest output message of a mode that would send
-// up to want bytes at once: --max-message-size bounds it too.
-func (s *Server) outputMessageSize(want int) int {
-	if limit := s.cfg.MaxMessageSize; limit > 0 && limit < int64(want) {
-		return int(limit)
-	}
-	return want
 }
 
 // track registers a session for shutdown; it reports false when the server

@@ -8,10 +8,15 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"wsgate/internal/lazybuf"
+	"wsgate/internal/utf8cut"
 	"wsgate/process"
+	"wsgate/static"
 )
 
-// The terminal protocol (--terminal), as the README documents it:
+// Terminal mode (--terminal): an interactive terminal for a browser, with
+// the program on a pseudo-terminal. The protocol, as the README documents
+// it:
 //
 // Client to server:
 //   - a binary message is keyboard input, written to the terminal raw;
@@ -24,6 +29,14 @@ import (
 // Server to client: binary messages of terminal output, sent as soon as it is
 // read and never split inside a UTF-8 sequence. The close frame carries the
 // program's exit status as in every mode.
+var terminalMode = mode{
+	name:     "terminal",
+	terminal: process.InteractiveTerminal,
+	page:     static.TerminalPage,
+	input:    inputKeys,
+	output:   outputTerminal,
+}
+
 type terminalCommand struct {
 	Type string `json:"type"`
 	Data string `json:"data"`
@@ -31,91 +44,90 @@ type terminalCommand struct {
 	Rows uint16 `json:"rows"`
 }
 
-// terminalOutputSize is the most output read (and sent) at once.
+// terminalOutputSize is the most output sent in one message.
 const terminalOutputSize = 32 << 10
 
-// pumpKeysToTerminal handles the client's side of the terminal protocol.
-func (s *session) pumpKeysToTerminal() error {
-	input := newInputSink(s.child.Stdin, s.log)
-	s.conn.OnReadWait(input.Flush)
-	var msg []byte
-	for {
-		op, p, err := s.conn.ReadMessage(msg)
-		if err != nil {
-			return err
-		}
-		msg = p[:0]
+// inputKeys handles the client's side of the terminal protocol.
+func inputKeys(c *client) error {
+	return c.readMessages(func(op ws.OpCode, p []byte) {
 		if op == ws.OpBinary {
-			input.Write(p)
-		} else if err := s.terminalCommand(p, input); err != nil {
-			s.log.Info("bad terminal command; closing with 1003", "err", err)
-			s.conn.CloseWith(ws.StatusUnsupportedData, err.Error())
+			c.bridge.input.Write(p)
+		} else if err := c.terminalCommand(p); err != nil {
+			c.log.Info("bad terminal command; closing with 1003", "err", err)
+			c.conn.CloseWith(ws.StatusUnsupportedData, err.Error())
 		}
-	}
+	})
 }
 
-func (s *session) terminalCommand(p []byte, input *inputSink) error {
+func (c *client) terminalCommand(p []byte) error {
 	var cmd terminalCommand
 	if err := json.Unmarshal(p, &cmd); err != nil {
 		return fmt.Errorf("terminal command is not JSON: %v", err)
 	}
+	b := c.bridge
 	switch cmd.Type {
 	case "input":
-		input.Write([]byte(cmd.Data))
+		b.input.Write([]byte(cmd.Data))
 	case "resize":
-		if err := process.Resize(s.child.Stdin, process.Size{Cols: cmd.Cols, Rows: cmd.Rows}); err != nil {
+		if err := process.Resize(b.child.Stdin, process.Size{Cols: cmd.Cols, Rows: cmd.Rows}); err != nil {
 			return fmt.Errorf("resize: %v", err)
 		}
 	case "pause":
-		s.flow.pause()
+		b.flow.pause()
 	case "resume":
-		s.flow.resume()
+		b.flow.resume()
 	default:
 		return fmt.Errorf("unknown terminal command %q", cmd.Type)
 	}
 	return nil
 }
 
-// pumpTerminalToClient sends terminal output as binary messages, holding
-// back an unfinished UTF-8 sequence until the rest of it is read.
-func (s *session) pumpTerminalToClient() {
-	// A message must hold at least one whole character.
-	buf := make([]byte, max(s.srv.outputMessageSize(terminalOutputSize), utf8.UTFMax))
-	held := 0
-	clientGone := false
-	for {
-		s.flow.wait()
-		n, err := s.child.Stdout.Read(buf[held:])
-		n += held
-		send := n
-		if err == nil {
-			send = completeUTF8(buf[:n])
-		}
-		if send > 0 && !clientGone {
-			if s.conn.WriteMessage(ws.OpBinary, buf[:send]) != nil || s.conn.Flush() != nil {
-				clientGone = true
-			}
-		}
-		held = copy(buf, buf[send:n])
-		if err != nil {
-			break
-		}
-	}
-	s.finishWithExitStatus()
+// terminalOutput sends terminal output as binary messages, holding back an
+// unfinished UTF-8 sequence until the rest of it is read. It reads through
+// a lazybuf.Reader like the other modes, so an idle terminal holds no
+// large buffer.
+type terminalOutput struct {
+	out  *lazybuf.Reader
+	max  int
+	b    *bridge
+	want int // bytes to wait for: more than an unfinished character
 }
 
-// completeUTF8 returns the length of p without a UTF-8 sequence that p ends
-// before finishing. Invalid bytes are not held: they count as complete.
-func completeUTF8(p []byte) int {
-	for i := len(p) - 1; i >= 0 && i >= len(p)-utf8.UTFMax+1; i-- {
-		if utf8.RuneStart(p[i]) {
-			if !utf8.FullRune(p[i:]) {
-				return i
+func outputTerminal(b *bridge) outputReader {
+	out := lazybuf.NewReader(b.child.Stdout, lazybuf.Default)
+	out.OnWait = b.flush
+	// A message must hold at least one whole character.
+	max := max(b.outputMessageSize(terminalOutputSize), utf8.UTFMax)
+	return &terminalOutput{out: out, max: max, b: b}
+}
+
+// await holds the output back while the client has paused it (what was
+// read already is sent first), then waits for output.
+func (o *terminalOutput) await() {
+	o.b.flow.wait(o.b.flush)
+	o.out.Fill()
+}
+
+func (o *terminalOutput) release() { o.out.Release() }
+
+func (o *terminalOutput) next() (ws.OpCode, []byte, error) {
+	for want := 1; ; {
+		p, err := o.out.Peek(want)
+		if err != nil {
+			// The end: what is left goes as it is.
+			if len(p) == 0 {
+				return 0, nil, err
 			}
-			break
+			o.out.Discard(len(p))
+			return ws.OpBinary, p, nil
 		}
+		p, _ = o.out.Peek(min(o.out.Buffered(), o.max))
+		if send := utf8cut.Complete(p); send > 0 {
+			o.out.Discard(send)
+			return ws.OpBinary, p[:send], nil
+		}
+		want = len(p) + 1 // an unfinished character alone: wait for its rest
 	}
-	return len(p)
 }
 
 // flowGate lets a terminal client pause the reading of output.
@@ -141,12 +153,14 @@ func (g *flowGate) resume() {
 	}
 }
 
-// wait returns at once unless paused, and then when resumed.
-func (g *flowGate) wait() {
+// wait returns at once unless paused; then it runs beforeWait and returns
+// when resumed.
+func (g *flowGate) wait(beforeWait func()) {
 	g.mu.Lock()
 	ch := g.resumed
 	g.mu.Unlock()
 	if ch != nil {
+		beforeWait()
 		<-ch
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/gobwas/ws"
+
 	"wsgate/internal/lazybuf"
 )
 
@@ -44,4 +46,30 @@ func (in *inputSink) Flush() {
 func (in *inputSink) fail(err error) {
 	in.broken = true
 	in.log.Debug("the program does not read its input any more; dropping input", "err", err)
+}
+
+// keepBufferSize is the largest message buffer an input pump keeps between
+// messages; a bigger one, grown for one large message, is let go.
+const keepBufferSize = 64 << 10
+
+// readMessages is the loop that the message modes' input pumps share: wait
+// for data with a short stack, read one whole message, hand it to handle.
+// The program's input is flushed whenever the reader is about to wait for
+// the network, so messages that arrived together are written together. It
+// returns when the connection ends.
+func (c *client) readMessages(handle func(op ws.OpCode, p []byte)) error {
+	c.conn.OnReadWait(c.bridge.input.Flush)
+	var msg []byte
+	for {
+		c.conn.AwaitData()
+		op, p, err := c.conn.ReadMessage(msg)
+		if err != nil {
+			return err
+		}
+		handle(op, p)
+		msg = p[:0]
+		if cap(msg) > keepBufferSize {
+			msg = nil
+		}
+	}
 }

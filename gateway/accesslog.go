@@ -1,0 +1,56 @@
+package gateway
+
+import (
+	"errors"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"wsgate/wsio"
+)
+
+// logEnd writes the access line: who, what ran, how it ended, how much went
+// each way.
+func (s *session) logEnd() {
+	code, reason := ws.StatusAbnormalClosure, ""
+	var ce *wsio.CloseError
+	if errors.As(s.readErr, &ce) {
+		code, reason = ce.Code, ce.Reason
+	}
+	st := s.conn.Stats()
+	attrs := []any{
+		"remote", s.remote,
+		"path", s.path,
+		"duration", time.Since(s.start).Round(time.Microsecond),
+		"close_code", int(code),
+		"msgs_in", st.MessagesIn.Load(), "bytes_in", st.BytesIn.Load(),
+		"msgs_out", st.MessagesOut.Load(), "bytes_out", st.BytesOut.Load(),
+	}
+	if reason != "" {
+		attrs = append(attrs, "close_reason", reason)
+	}
+	if s.conn.Compressed() {
+		attrs = append(attrs, "compressed", true)
+	}
+	if p := s.conn.Protocol(); p != "" {
+		attrs = append(attrs, "protocol", p)
+	}
+	if ce != nil {
+		closedBy := "server"
+		if ce.ByPeer {
+			closedBy = "client"
+		}
+		attrs = append(attrs, "closed_by", closedBy)
+	} else if s.readErr != nil {
+		attrs = append(attrs, "closed_by", "network", "err", s.readErr)
+	}
+	if limit := s.limits.limitHit(); limit != "" {
+		attrs = append(attrs, "limit", limit)
+	}
+	if s.child != nil {
+		attrs = append(attrs, "exit", s.child.Status().String())
+	} else if s.startErr != nil {
+		attrs = append(attrs, "exit", "not started")
+	}
+	s.log.Info("connection", attrs...)
+}

@@ -1,0 +1,162 @@
+package gateway
+
+import (
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/gobwas/ws"
+
+	"wsgate/process"
+	"wsgate/wsio"
+)
+
+// A bridge joins one running program to the connection attached to it.
+// The program's life is not the connection's: the bridge is made when the
+// program starts, a connection attaches to it and detaches from it, and the
+// program's output keeps being read whether or not anyone is attached.
+//
+// Two pumps move the data, each with its mode's rules (see mode):
+//
+//   - the program's output is read by one goroutine, pumpOutput, which
+//     hands each message to send: to the attached client, or dropped when
+//     there is none, so that the program never blocks on a full pipe;
+//   - each attached client's messages are read by its own input pump
+//     (client.pumpInput), which writes them to the program's input.
+//
+// When the output ends, finish tells the attached client how the program
+// ended. Today a bridge has at most one client, attached once; several
+// clients, or a later client taking over from one that went away, change
+// attach, detach and send, not the modes.
+type bridge struct {
+	srv   *Server
+	mode  *mode
+	child *process.Child
+	log   *slog.Logger
+	input *inputSink // the program's stdin, written by the clients' input pumps
+	flow  flowGate   // pauses the reading of output (terminal mode)
+
+	client atomic.Pointer[client] // the attached connection; nil when none
+	done   chan struct{}          // closed once the output pump has finished
+}
+
+// client is one connection attached to a bridge.
+type client struct {
+	conn   *wsio.Conn
+	log    *slog.Logger
+	bridge *bridge
+	// broken is set once a write to the client failed: its output is
+	// dropped from then on, and its input pump will see the failure.
+	broken atomic.Bool
+}
+
+func newBridge(srv *Server, child *process.Child, log *slog.Logger) *bridge {
+	return &bridge{
+		srv:   srv,
+		mode:  srv.cfg.Mode.spec(),
+		child: child,
+		log:   log,
+		input: newInputSink(child.Stdin, log),
+		done:  make(chan struct{}),
+	}
+}
+
+// attach makes conn the bridge's client. Attach before starting
+// pumpOutput, so that no output is dropped before the client is there.
+func (b *bridge) attach(conn *wsio.Conn, log *slog.Logger) *client {
+	c := &client{conn: conn, log: log, bridge: b}
+	b.client.Store(c)
+	return c
+}
+
+// detach takes c off the bridge: output is no longer sent to it, and a
+// pause it asked for no longer holds the output back.
+func (b *bridge) detach(c *client) {
+	b.client.CompareAndSwap(c, nil)
+	b.flow.resume()
+}
+
+// pumpInput reads c's messages and writes them to the program, by the
+// rules of the mode, until the connection ends.
+func (c *client) pumpInput() error { return c.bridge.mode.input(c) }
+
+// outputReader is a mode's side of pumpOutput: it reads the program's
+// output and cuts it into messages.
+type outputReader interface {
+	// await returns once output is there to read (or the output has
+	// ended), so that the pump waits with a short stack.
+	await()
+	// next returns the next message, valid until the next call, or the
+	// error that ended the output.
+	next() (ws.OpCode, []byte, error)
+	// release gives back the buffers the reader holds.
+	release()
+}
+
+// pumpOutput sends the program's output as messages until the output ends,
+// then closes the connection with the program's exit status.
+func (b *bridge) pumpOutput() {
+	defer close(b.done)
+	if c := b.client.Load(); c != nil {
+		defer recoverPanic(c.conn, b.log, "output")
+	}
+	out := b.mode.output(b)
+	defer out.release()
+	for {
+		out.await()
+		op, p, err := out.next()
+		if err != nil {
+			break
+		}
+		b.send(op, p)
+	}
+	b.finish()
+}
+
+// send passes one message to the attached client. With none, or once a
+// write to it failed, the message is dropped: the output keeps being read
+// so that the program never blocks on a full pipe.
+func (b *bridge) send(op ws.OpCode, p []byte) {
+	c := b.client.Load()
+	if c == nil || c.broken.Load() {
+		return
+	}
+	if c.conn.WriteMessage(op, p) != nil {
+		c.broken.Store(true)
+	}
+}
+
+// flush sends what is queued for the client; a failure shows in the next
+// write. The output readers call it when they are about to wait for the
+// program, so a burst of messages leaves in one write.
+func (b *bridge) flush() {
+	if c := b.client.Load(); c != nil {
+		c.conn.Flush()
+	}
+}
+
+// finish ends the attached connection once the program's output is all
+// sent: the close frame carries how the program ended.
+func (b *bridge) finish() {
+	b.flush()
+	b.child.Stdout.Close()
+	<-b.child.Exited()
+	if c := b.client.Load(); c != nil {
+		c.conn.CloseWith(CloseCodeFor(b.child.Status()))
+	}
+}
+
+// wait returns once the output pump has finished, then releases the
+// program's descriptors. Call it after the program was stopped.
+func (b *bridge) wait() {
+	<-b.done
+	b.child.FinishStderr()
+}
+
+// outputMessageSize is the largest output message of a mode that would
+// send up to want bytes at once: --max-message-size bounds it too.
+func (b *bridge) outputMessageSize(want int) int {
+	if limit := b.srv.cfg.MaxMessageSize; limit > 0 && limit < int64(want) {
+		return int(limit)
+	}
+	return want
+}
