@@ -25,7 +25,11 @@ type Server struct {
 	Line   string  // its listening line; empty after StartAt
 	Addrs  Addrs   // the addresses of Line; after StartAt, the URL of the address given
 	Stdout *Buffer // what it writes on stdout
-	Log    *Buffer // what it writes on stderr (also sent to Cmd.Stderr if that was set)
+	// Log is what it writes on stderr, also passed on to Cmd.Stderr if that
+	// was set; empty if Cmd.Stderr was a file, which the process then
+	// writes to directly (the benchmark's logs: no copying in the client,
+	// whose CPU time is measured).
+	Log *Buffer
 
 	done chan struct{} // closed once Wait has returned
 	err  error         // Wait's result, set before done is closed
@@ -36,10 +40,12 @@ type Server struct {
 func start(cmd *exec.Cmd) (*Server, error) {
 	s := &Server{Cmd: cmd, Stdout: newBuffer(), Log: newBuffer(), done: make(chan struct{})}
 	cmd.Stdout = s.Stdout
-	if cmd.Stderr != nil {
-		cmd.Stderr = io.MultiWriter(s.Log, cmd.Stderr)
-	} else {
+	switch cmd.Stderr.(type) {
+	case *os.File:
+	case nil:
 		cmd.Stderr = s.Log
+	default:
+		cmd.Stderr = io.MultiWriter(s.Log, cmd.Stderr)
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
