@@ -6,27 +6,28 @@ import (
 )
 
 // Buffer collects what a process writes while other goroutines read it or
-// wait for more.
+// wait for more. The zero Buffer is empty and ready to use.
 type Buffer struct {
 	mu      sync.Mutex
 	buf     bytes.Buffer
-	changed chan struct{} // closed and replaced at each write
+	changed chan struct{} // closed at the next write; made when someone waits
 }
-
-func newBuffer() *Buffer { return &Buffer{changed: make(chan struct{})} }
 
 func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	close(b.changed)
-	b.changed = make(chan struct{})
+	if b.changed != nil {
+		close(b.changed)
+		b.changed = nil
+	}
 	return b.buf.Write(p)
 }
 
 // String is the content so far.
 func (b *Buffer) String() string {
-	s, _ := b.Snapshot()
-	return s
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // Snapshot returns the content so far and a channel closed at the next
@@ -34,5 +35,8 @@ func (b *Buffer) String() string {
 func (b *Buffer) Snapshot() (string, <-chan struct{}) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.changed == nil {
+		b.changed = make(chan struct{})
+	}
 	return b.buf.String(), b.changed
 }

@@ -38,7 +38,7 @@ type Server struct {
 // start starts cmd with its output captured and waits for it in the
 // background.
 func start(cmd *exec.Cmd) (*Server, error) {
-	s := &Server{Cmd: cmd, Stdout: newBuffer(), Log: newBuffer(), done: make(chan struct{})}
+	s := &Server{Cmd: cmd, Stdout: new(Buffer), Log: new(Buffer), done: make(chan struct{})}
 	cmd.Stdout = s.Stdout
 	switch cmd.Stderr.(type) {
 	case *os.File:
