@@ -3,7 +3,7 @@ package e2e
 // Real-browser tests of the terminal page (static/pages/terminal.html and
 // terminal.js, on xterm.js): wsgate --terminal runs an interactive shell, and
 // headless Chromium types into the page and reads what xterm.js rendered. The
-// server and browser helpers are in e2e_browser_helpers_test.go.
+// server helpers are in main_test.go, the browser helpers in browser_helpers_test.go.
 
 import (
 	"context"

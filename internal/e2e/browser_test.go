@@ -2,7 +2,7 @@ package e2e
 
 // Real-browser tests: the built-in pages, served by a wsgate binary, driven
 // in headless Chromium. They need /usr/bin/chromium (`make test-deps`); see
-// e2e_browser_helpers_test.go for how the browser and the server are run.
+// browser_helpers_test.go and main_test.go for how the browser and the server are run.
 
 import (
 	"slices"
