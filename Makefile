@@ -3,8 +3,8 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-# The browser tests (browser_test.go) drive this Chromium (chromiumPath in
-# e2e_browser_helpers_test.go); under CI=true they fail without it, elsewhere
+# The browser tests (internal/e2e/browser_test.go) drive this Chromium (chromiumPath in
+# internal/e2e/browser_helpers_test.go); under CI=true they fail without it, elsewhere
 # they skip.
 CHROMIUM := /usr/bin/chromium
 # apt-get needs root: use sudo when we are not root.

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"wsgate/internal/wstest"
 )
 
 // binCase is one binary throughput measurement: total bytes through cat in
@@ -200,15 +202,15 @@ func measureBinary(s *server, st binStream, bc binCase, client string, limit, st
 	}, nil
 }
 
-// rawBin is the binary client on rawConn: each message is one frame,
+// rawBin is the binary client on wstest.Conn: each message is one frame,
 // masked into a buffer and sent with one write.
 type rawBin struct {
-	c    *rawConn
+	c    *wstest.Conn
 	wbuf []byte
 }
 
 func dialRawBin(url string) (*rawBin, error) {
-	c, err := rawDial(url, 10*time.Second)
+	c, err := wstest.DialConn(url, 10*time.Second)
 	if err != nil {
 		return nil, err
 	}
@@ -216,8 +218,8 @@ func dialRawBin(url string) (*rawBin, error) {
 }
 
 func (b *rawBin) send(p []byte) error {
-	b.wbuf = b.c.appendFrame(b.wbuf[:0], opBinary, p)
-	_, err := b.c.nc.Write(b.wbuf)
+	b.wbuf = b.c.AppendFrame(b.wbuf[:0], wstest.OpBinary, p)
+	_, err := b.c.NetConn.Write(b.wbuf)
 	return err
 }
 
@@ -226,18 +228,18 @@ func (b *rawBin) receive(total int64, progress func(int64)) ([32]byte, error) {
 	buf := make([]byte, 256<<10)
 	var got int64
 	for got < total {
-		fh, err := b.c.readDataFrame()
+		fh, err := b.c.ReadDataFrame()
 		if err != nil {
 			return [32]byte{}, err
 		}
-		if fh.op != opBinary && fh.op != opContinuation {
-			return [32]byte{}, fmt.Errorf("unexpected opcode %d", fh.op)
+		if fh.Op != wstest.OpBinary && fh.Op != wstest.OpContinuation {
+			return [32]byte{}, fmt.Errorf("unexpected opcode %d", fh.Op)
 		}
-		if got+fh.length > total {
-			return [32]byte{}, fmt.Errorf("server sent %d bytes more than it was sent", got+fh.length-total)
+		if got+fh.Length > total {
+			return [32]byte{}, fmt.Errorf("server sent %d bytes more than it was sent", got+fh.Length-total)
 		}
-		for left := fh.length; left > 0; {
-			n, err := io.ReadFull(b.c.br, buf[:min(left, int64(len(buf)))])
+		for left := fh.Length; left > 0; {
+			n, err := io.ReadFull(b.c.Reader, buf[:min(left, int64(len(buf)))])
 			h.Write(buf[:n])
 			got += int64(n)
 			left -= int64(n)
@@ -250,8 +252,8 @@ func (b *rawBin) receive(total int64, progress func(int64)) ([32]byte, error) {
 	return [32]byte(h.Sum(nil)), nil
 }
 
-func (b *rawBin) abort()       { b.c.nc.Close() }
-func (b *rawBin) close() error { return b.c.closeHandshake(5 * time.Second) }
+func (b *rawBin) abort()       { b.c.NetConn.Close() }
+func (b *rawBin) close() error { return b.c.CloseHandshake(5 * time.Second) }
 
 // coderBin is the binary client on coder/websocket (-binary-client coder).
 type coderBin struct {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"wsgate/internal/procfs"
 )
 
 // holdIdle opens n connections (each checked with one echo, so its child is
@@ -234,12 +236,12 @@ func measureScale(s *server, n int, limit time.Duration) (figures, *leftover, er
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	cpu0, err := procCPU(s.pid)
+	cpu0, err := procfs.CPU(s.pid)
 	if err != nil {
 		return nil, nil, err
 	}
 	cs, took, errs := holdIdle(ctx, s.url, n, 64)
-	cpu1, err := procCPU(s.pid)
+	cpu1, err := procfs.CPU(s.pid)
 	if err != nil {
 		closeConns(cs, 64)
 		return nil, nil, err

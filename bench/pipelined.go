@@ -8,26 +8,28 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"wsgate/internal/wstest"
 )
 
 // measurePipelined sends n text messages of 32 bytes on one connection with
 // at most window of them unanswered, and checks every echo in order. It
 // reports messages/s and the server's own CPU time per message (utime+stime
 // of the server process, children excluded, read from /proc before the
-// first and after the last message). Client: rawConn, which sends up to
+// first and after the last message). Client: wstest.Conn, which sends up to
 // pipeBatch frames per write.
 func measurePipelined(s *server, n, window int, limit time.Duration) (figures, error) {
-	c, err := rawDial(s.url, 10*time.Second)
+	c, err := wstest.DialConn(s.url, 10*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}
-	defer c.nc.Close()
+	defer c.NetConn.Close()
 	deadline := time.Now().Add(limit)
-	c.nc.SetDeadline(deadline)
+	c.NetConn.SetDeadline(deadline)
 
 	// One echo first, so the child is running before the clock starts.
 	warm := []byte("warm-up message")
-	if _, err := c.nc.Write(c.appendFrame(nil, opText, warm)); err != nil {
+	if _, err := c.NetConn.Write(c.AppendFrame(nil, wstest.OpText, warm)); err != nil {
 		return nil, err
 	}
 	if err := readEcho(c, warm, make([]byte, 64)); err != nil {
@@ -53,7 +55,7 @@ func measurePipelined(s *server, n, window int, limit time.Duration) (figures, e
 		pipeMessage(want, i)
 		if err := readEcho(c, want, buf); err != nil {
 			cancel()
-			c.nc.Close()
+			c.NetConn.Close()
 			if werr := <-writeErr; werr != nil {
 				err = fmt.Errorf("%w (writer: %v)", err, werr)
 			}
@@ -73,7 +75,7 @@ func measurePipelined(s *server, n, window int, limit time.Duration) (figures, e
 	if err := <-writeErr; err != nil {
 		return nil, fmt.Errorf("writer: %w", err)
 	}
-	if err := c.closeHandshake(5 * time.Second); err != nil {
+	if err := c.CloseHandshake(5 * time.Second); err != nil {
 		return nil, err
 	}
 	return figures{
@@ -92,7 +94,7 @@ const (
 
 // pipeWriter writes the n messages, as many per write as the window allows
 // (between pipeMinBatch and pipeBatch), waiting on wake for room.
-func pipeWriter(ctx context.Context, c *rawConn, n, window int, received *atomic.Int64, wake <-chan struct{}) error {
+func pipeWriter(ctx context.Context, c *wstest.Conn, n, window int, received *atomic.Int64, wake <-chan struct{}) error {
 	buf := make([]byte, 0, pipeBatch*(pipeMsgSize+6))
 	msg := make([]byte, pipeMsgSize)
 	for sent := 0; sent < n; {
@@ -109,9 +111,9 @@ func pipeWriter(ctx context.Context, c *rawConn, n, window int, received *atomic
 		buf = buf[:0]
 		for j := range k {
 			pipeMessage(msg, sent+j)
-			buf = c.appendFrame(buf, opText, msg)
+			buf = c.AppendFrame(buf, wstest.OpText, msg)
 		}
-		if _, err := c.nc.Write(buf); err != nil {
+		if _, err := c.NetConn.Write(buf); err != nil {
 			return err
 		}
 		sent += k
@@ -131,16 +133,16 @@ func pipeMessage(dst []byte, i int) {
 
 // readEcho reads the next data message, which must be a final text frame
 // equal to want. buf is scratch space at least as long as want.
-func readEcho(c *rawConn, want, buf []byte) error {
-	h, err := c.readDataFrame()
+func readEcho(c *wstest.Conn, want, buf []byte) error {
+	h, err := c.ReadDataFrame()
 	if err != nil {
 		return err
 	}
-	if h.op != opText || !h.fin || h.length != int64(len(want)) {
-		return fmt.Errorf("expected a final text frame of %d bytes, got opcode %d fin=%v length %d", len(want), h.op, h.fin, h.length)
+	if h.Op != wstest.OpText || !h.Fin || h.Length != int64(len(want)) {
+		return fmt.Errorf("expected a final text frame of %d bytes, got opcode %d fin=%v length %d", len(want), h.Op, h.Fin, h.Length)
 	}
-	got := buf[:h.length]
-	if _, err := io.ReadFull(c.br, got); err != nil {
+	got := buf[:h.Length]
+	if _, err := io.ReadFull(c.Reader, got); err != nil {
 		return err
 	}
 	if !bytes.Equal(got, want) {

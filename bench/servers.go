@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -16,6 +13,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"wsgate/internal/launch"
+	"wsgate/internal/procfs"
 )
 
 // The three servers under test. Each measurement starts a fresh server
@@ -42,12 +42,10 @@ func (s spec) hasChildren() bool { return s.name != ceiling }
 // server is one running server process.
 type server struct {
 	spec    spec
-	cmd     *exec.Cmd
+	proc    *launch.Server
 	pid     int
 	url     string // ws://127.0.0.1:PORT/
 	logPath string
-	exited  chan struct{} // closed when the process has been waited for
-	waitErr error
 }
 
 // paths of the programs, set from the flags.
@@ -107,58 +105,27 @@ func startServer(sp spec) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer logFile.Close()
+	defer logFile.Close() // the child has its own copy once started
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // ^C of make stays with us
-	stdout, err := cmd.StdoutPipe()
+	// wsgate and the ceiling say where they listen on stdout; websocketd
+	// says nothing there, so it is dialled until it answers.
+	var proc *launch.Server
+	if sp.name == websocketd {
+		proc, err = launch.StartAt(cmd, fmt.Sprintf("127.0.0.1:%d", port), 10*time.Second)
+	} else {
+		proc, err = launch.Start(cmd, 10*time.Second)
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w (log: %s)", sp.name, err, logPath)
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", sp.name, err)
-	}
-	s := &server{spec: sp, cmd: cmd, pid: cmd.Process.Pid, logPath: logPath, exited: make(chan struct{})}
+	s := &server{spec: sp, proc: proc, pid: cmd.Process.Pid, url: proc.Addrs.URL + "/", logPath: logPath}
 	runningMu.Lock()
 	running[s] = struct{}{}
 	runningMu.Unlock()
-
-	// The first stdout line of wsgate and of the ceiling says where they
-	// listen; websocketd says nothing on stdout (it logs on stderr).
-	firstLine := make(chan string, 1)
-	go func() {
-		br := bufio.NewReader(stdout)
-		line, _ := br.ReadString('\n')
-		firstLine <- line
-		io.Copy(io.Discard, br)
-		s.waitErr = cmd.Wait()
-		close(s.exited)
-	}()
-	fail := func(err error) (*server, error) {
-		s.kill()
-		return nil, fmt.Errorf("%s: %w (log: %s)", sp.name, err, logPath)
-	}
-	if sp.name == websocketd {
-		if err := waitListening(port, s.exited, 10*time.Second); err != nil {
-			return fail(err)
-		}
-		s.url = fmt.Sprintf("ws://127.0.0.1:%d/", port)
-		return s, nil
-	}
-	select {
-	case line := <-firstLine:
-		m := listenRE.FindStringSubmatch(line)
-		if m == nil {
-			return fail(fmt.Errorf("no ws://127.0.0.1:PORT/ in its first line %q", line))
-		}
-		s.url = m[0]
-	case <-time.After(10 * time.Second):
-		return fail(errors.New("did not say where it listens within 10s"))
-	}
 	return s, nil
 }
-
-var listenRE = regexp.MustCompile(`ws://127\.0\.0\.1:\d+/`)
 
 // freePort asks the kernel for a port that is free right now.
 func freePort() (int, error) {
@@ -170,33 +137,8 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func waitListening(port int, exited <-chan struct{}, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return errors.New("exited at start")
-		default:
-		}
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return fmt.Errorf("not listening on port %d after %v", port, limit)
-}
-
 // alive reports whether the server process is still running.
-func (s *server) alive() bool {
-	select {
-	case <-s.exited:
-		return false
-	default:
-		return true
-	}
-}
+func (s *server) alive() bool { return !s.proc.Exited() }
 
 // stop ends the server with SIGTERM (SIGKILL after 5s) and makes sure that
 // none of its children outlives it. It reports an error if the server had
@@ -204,16 +146,10 @@ func (s *server) alive() bool {
 func (s *server) stop() error {
 	defer s.forget()
 	if !s.alive() {
-		return fmt.Errorf("%s had exited before the end of the measurement: %v (log: %s)", s.spec.name, s.waitErr, s.logPath)
+		return fmt.Errorf("%s had exited before the end of the measurement: %v (log: %s)", s.spec.name, s.proc.Err(), s.logPath)
 	}
-	kids, _ := procChildren(s.pid)
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(5 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.exited
-	}
+	kids, _ := procfs.Children(s.pid)
+	s.proc.Stop(syscall.SIGTERM, 5*time.Second)
 	if killed := reapOrphans(kids, 5*time.Second); len(killed) > 0 {
 		return fmt.Errorf("%s: %d children were still running 5s after it stopped; killed them", s.spec.name, len(killed))
 	}
@@ -226,15 +162,10 @@ func (s *server) stop() error {
 func (s *server) quit() (int, error) {
 	defer s.forget()
 	if !s.alive() {
-		return 0, fmt.Errorf("%s had exited before the goroutine census: %v", s.spec.name, s.waitErr)
+		return 0, fmt.Errorf("%s had exited before the goroutine census: %v", s.spec.name, s.proc.Err())
 	}
-	kids, _ := procChildren(s.pid)
-	s.cmd.Process.Signal(syscall.SIGQUIT)
-	select {
-	case <-s.exited:
-	case <-time.After(10 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.exited
+	kids, _ := procfs.Children(s.pid)
+	if killed := s.proc.Stop(syscall.SIGQUIT, 10*time.Second); killed {
 		return 0, fmt.Errorf("%s did not exit on SIGQUIT", s.spec.name)
 	}
 	reapOrphans(kids, 10*time.Second)
@@ -278,9 +209,8 @@ func (s *server) kill() {
 	if !s.alive() {
 		return
 	}
-	kids, _ := procChildren(s.pid)
-	s.cmd.Process.Kill()
-	<-s.exited
+	kids, _ := procfs.Children(s.pid)
+	s.proc.Kill()
 	for _, k := range kids {
 		syscall.Kill(k, syscall.SIGKILL)
 	}
@@ -308,28 +238,28 @@ func killAll() {
 
 // children counts the server's children (0 for the ceiling).
 func (s *server) children() (int, error) {
-	kids, err := procChildren(s.pid)
+	kids, err := procfs.Children(s.pid)
 	return len(kids), err
 }
 
 // snapshot is what /proc says about the server at one moment.
 type snapshot struct {
-	procMem
+	procfs.Mem
 	FDs      int
 	Children int
 }
 
 func (s *server) snapshot() (snapshot, error) {
-	m, err := procStatus(s.pid)
+	m, err := procfs.Status(s.pid)
 	if err != nil {
 		return snapshot{}, err
 	}
-	fds, err := procFDs(s.pid)
+	fds, err := procfs.FDs(s.pid)
 	if err != nil {
 		return snapshot{}, err
 	}
 	kids, err := s.children()
-	return snapshot{procMem: m, FDs: fds, Children: kids}, err
+	return snapshot{Mem: m, FDs: fds, Children: kids}, err
 }
 
 // waitSettled waits, up to limit, until the server has no child and at

@@ -3,8 +3,6 @@ package conformance
 import (
 	"fmt"
 	"runtime/debug"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -91,9 +89,6 @@ func (c Case) Category() string {
 	return cat
 }
 
-// Run runs every case against the target, one after another.
-func Run(t Target) []Result { return RunCases(t, Cases()) }
-
 // RunCases runs the given cases against the target, one after another.
 func RunCases(t Target, cases []Case) []Result {
 	results := make([]Result, 0, len(cases))
@@ -150,26 +145,3 @@ func RunCase(t Target, c Case) (res Result) {
 
 // caseBug is a panic raised by a case that contradicts its own declaration.
 type caseBug string
-
-// SortResults orders results by case id, numerically per component.
-func SortResults(rs []Result) {
-	sort.SliceStable(rs, func(i, j int) bool { return lessID(rs[i].ID, rs[j].ID) })
-}
-
-func lessID(a, b string) bool {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(as) && i < len(bs); i++ {
-		x, errx := strconv.Atoi(as[i])
-		y, erry := strconv.Atoi(bs[i])
-		if errx == nil && erry == nil {
-			if x != y {
-				return x < y
-			}
-			continue
-		}
-		if as[i] != bs[i] {
-			return as[i] < bs[i]
-		}
-	}
-	return len(as) < len(bs)
-}

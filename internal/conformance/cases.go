@@ -1,6 +1,10 @@
 package conformance
 
-import "sort"
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
 
 // Cases returns every case, in id order, by Autobahn's categories:
 //
@@ -38,4 +42,23 @@ func Cases() []Case {
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return lessID(cs[i].ID, cs[j].ID) })
 	return cs
+}
+
+// lessID orders case ids numerically per component ("2.10" after "2.9").
+func lessID(a, b string) bool {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		x, errx := strconv.Atoi(as[i])
+		y, erry := strconv.Atoi(bs[i])
+		if errx == nil && erry == nil {
+			if x != y {
+				return x < y
+			}
+			continue
+		}
+		if as[i] != bs[i] {
+			return as[i] < bs[i]
+		}
+	}
+	return len(as) < len(bs)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"wsgate/internal/wstest"
 )
 
 func closeCases() []Case {
@@ -16,21 +17,21 @@ func closeCases() []Case {
 		"Echoed message followed by a clean close with normal code.", EchoText|EchoBeforeClose,
 		func(s *Session) {
 			s.Expect(OK, TextMessage(hw))
-			s.Send(TextFrame(hw), CloseFrame(1000, ""))
+			s.Send(wstest.TextFrame(hw), wstest.CloseFrame(1000, ""))
 		})
 	add("7.1.2", "Send two close frames.",
 		"Clean close with normal code. The second close frame is ignored.", 0,
-		func(s *Session) { s.Send(CloseFrame(1000, ""), CloseFrame(1000, "")) })
+		func(s *Session) { s.Send(wstest.CloseFrame(1000, ""), wstest.CloseFrame(1000, "")) })
 	add("7.1.3", "Send a ping after the close frame.",
 		"Clean close with normal code, no pong (RFC 6455 5.5.1: nothing is answered after a close).", 0,
-		func(s *Session) { s.Send(CloseFrame(1000, ""), PingFrame(hw)) })
+		func(s *Session) { s.Send(wstest.CloseFrame(1000, ""), wstest.PingFrame(hw)) })
 	add("7.1.4", "Send a text message after the close frame.",
 		"Clean close with normal code. The message after the close is ignored (no echo).", 0,
-		func(s *Session) { s.Send(CloseFrame(1000, ""), TextFrame(hw)) })
+		func(s *Session) { s.Send(wstest.CloseFrame(1000, ""), wstest.TextFrame(hw)) })
 	add("7.1.5", "Send the first fragment of a text message, then a close frame, then the last fragment.",
 		"Clean close with normal code; the unfinished message is not echoed.", 0,
 		func(s *Session) {
-			s.Send(TextFrame([]byte("fragment1")).NotFin(), CloseFrame(1000, ""), ContFrame([]byte("fragment2")))
+			s.Send(wstest.TextFrame([]byte("fragment1")).NotFin(), wstest.CloseFrame(1000, ""), wstest.ContFrame([]byte("fragment2")))
 		})
 	big := bytes.Repeat([]byte("BAsd7&jh23"), 256*1024/10)
 	add("7.1.6", "Send a 256 KiB text message followed by a close frame and then a ping, back to back.",
@@ -38,44 +39,44 @@ func closeCases() []Case {
 		func(s *Session) {
 			s.Expect(OK, TextMessage(big))
 			s.Expect(Informational)
-			s.Send(TextFrame(big), CloseFrame(1000, ""), PingFrame([]byte("ping after close")))
+			s.Send(wstest.TextFrame(big), wstest.CloseFrame(1000, ""), wstest.PingFrame([]byte("ping after close")))
 		})
 	add("7.1.7", "Send the first fragment of a text message, then a close frame (the message never ends).",
 		"Clean close with normal code; nothing is echoed.", 0,
-		func(s *Session) { s.Send(TextFrame([]byte("fragment1")).NotFin(), CloseFrame(1000, "")) })
+		func(s *Session) { s.Send(wstest.TextFrame([]byte("fragment1")).NotFin(), wstest.CloseFrame(1000, "")) })
 
 	// 7.3: close payload lengths.
-	closeWith := func(f Frame, codes ...int) func(s *Session) {
+	closeWith := func(f wstest.Frame, codes ...int) func(s *Session) {
 		return func(s *Session) {
 			s.ExpectClientClose(codes...)
 			s.Send(f)
 		}
 	}
 	add("7.3.1", "Send a close frame with payload length 0 (no close code, no reason).",
-		"Clean close with normal code or an empty close frame.", 0, closeWith(CloseFrame(-1, ""), 1000, 1005))
+		"Clean close with normal code or an empty close frame.", 0, closeWith(wstest.CloseFrame(-1, ""), 1000, 1005))
 	add("7.3.2", "Send a close frame with payload length 1.",
 		"Clean close with protocol error code (1002): a close payload is empty or starts with a 2-byte code (RFC 6455 5.5.1).", 0,
-		closeWith(Frame{Fin: true, Op: OpClose, Payload: []byte("a")}, 1002))
+		closeWith(wstest.Frame{Fin: true, Op: wstest.OpClose, Payload: []byte("a")}, 1002))
 	add("7.3.3", "Send a close frame with payload length 2 (regular close with a code).",
-		"Clean close with normal code.", 0, closeWith(CloseFrame(1000, ""), 1000))
+		"Clean close with normal code.", 0, closeWith(wstest.CloseFrame(1000, ""), 1000))
 	add("7.3.4", "Send a close frame with close code and close reason \"Hello World!\".",
-		"Clean close with normal code.", 0, closeWith(CloseFrame(1000, "Hello World!"), 1000))
+		"Clean close with normal code.", 0, closeWith(wstest.CloseFrame(1000, "Hello World!"), 1000))
 	add("7.3.5", "Send a close frame with close code and a reason of maximum length (123 bytes: payload 125).",
-		"Clean close with normal code.", 0, closeWith(CloseFrame(1000, string(bytes.Repeat([]byte("*"), 123))), 1000))
+		"Clean close with normal code.", 0, closeWith(wstest.CloseFrame(1000, string(bytes.Repeat([]byte("*"), 123))), 1000))
 	add("7.3.6", "Send a close frame with close code and a reason which is too long (124 bytes: payload 126).",
 		"Connection is failed with protocol error (1002): control frame payloads are at most 125 bytes (RFC 6455 5.5).", 0,
 		func(s *Session) {
 			s.ExpectServerClose(1002)
-			s.Send(CloseFrame(1000, string(bytes.Repeat([]byte("*"), 124))))
+			s.Send(wstest.CloseFrame(1000, string(bytes.Repeat([]byte("*"), 124))))
 		})
 	add("7.3.7", "Send a close frame with payload length 123 (code + 121-byte reason).",
-		"Clean close with normal code.", 0, closeWith(CloseFrame(1000, string(bytes.Repeat([]byte("*"), 121))), 1000))
+		"Clean close with normal code.", 0, closeWith(wstest.CloseFrame(1000, string(bytes.Repeat([]byte("*"), 121))), 1000))
 	add("7.3.8", "Send a close frame with payload length 124 (code + 122-byte reason): legal, a control frame payload may be up to 125.",
-		"Clean close with normal code.", 0, closeWith(CloseFrame(1000, string(bytes.Repeat([]byte("*"), 122))), 1000))
+		"Clean close with normal code.", 0, closeWith(wstest.CloseFrame(1000, string(bytes.Repeat([]byte("*"), 122))), 1000))
 
 	add("7.5.1", "Send a close frame with invalid UTF-8 in the close reason: κόσμε + ED A0 80 + edited.",
 		"Clean close with 1007 (RFC 6455 5.5.1, 8.1: the reason is UTF-8).", 0,
-		closeWith(CloseFrame(1000, string(slices.Concat(kosme, h("ed a0 80"), []byte("edited")))), 1007))
+		closeWith(wstest.CloseFrame(1000, string(slices.Concat(kosme, h("ed a0 80"), []byte("edited")))), 1007))
 
 	// 7.7: valid codes are echoed.
 	for i, code := range []int{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999} {
@@ -94,14 +95,14 @@ func closeCases() []Case {
 					}
 					return Failed, fmt.Sprintf("answered with %d", o.CloseCode)
 				})
-				s.Send(CloseFrame(code, ""))
+				s.Send(wstest.CloseFrame(code, ""))
 			})
 	}
 	// 7.9: invalid codes fail the connection.
 	for i, code := range []int{0, 999, 1004, 1005, 1006, 1016, 1100, 2000, 2999, 1015} {
 		add(fmt.Sprintf("7.9.%d", i+1), fmt.Sprintf("Send close with invalid close code %d.", code),
 			"Clean close with protocol error code (1002): the code may not be sent (RFC 6455 7.4.1, 7.4.2).", 0,
-			closeWith(CloseFrame(code, ""), 1002))
+			closeWith(wstest.CloseFrame(code, ""), 1002))
 	}
 	// 7.13: codes beyond the ranges RFC 6455 defines.
 	for i, code := range []int{5000, 65535} {
@@ -118,7 +119,7 @@ func closeCases() []Case {
 					}
 					return NonStrict, fmt.Sprintf("accepted: answered with %d (no range of RFC 6455 7.4.2 contains %d)", o.CloseCode, code)
 				})
-				s.Send(CloseFrame(code, ""))
+				s.Send(wstest.CloseFrame(code, ""))
 			})
 	}
 	// 7.14: codes registered with IANA after RFC 6455.
@@ -131,7 +132,7 @@ func closeCases() []Case {
 			func(s *Session) {
 				s.ExpectClientClose(x.code, 1000, 1002)
 				s.SetJudge(informationalClose(x.code, "registered with IANA as "+x.name))
-				s.Send(CloseFrame(x.code, ""))
+				s.Send(wstest.CloseFrame(x.code, ""))
 			})
 	}
 	return cs

@@ -3,6 +3,7 @@ package conformance
 import (
 	"fmt"
 	"math/rand/v2"
+	"wsgate/internal/wstest"
 )
 
 var words = []string{"the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "websocket",
@@ -36,7 +37,7 @@ const deflateMessages = 10
 // echoed; without permessage-deflate accepted it is UNIMPLEMENTED.
 func deflateCase(id, desc, offer string, op byte, size, frag int, gen func(seed uint64, n int) []byte) Case {
 	need := EchoText
-	if op == OpBinary {
+	if op == wstest.OpBinary {
 		need = EchoBinary
 	}
 	return Case{
@@ -75,11 +76,11 @@ func deflateCases() []Case {
 		frag int
 		what string
 	}{
-		{OpText, prose, 0, "compressible text"},
-		{OpBinary, prose, 0, "compressible binary"},
-		{OpText, prose, 256, "compressible text, each message in frames of 256 compressed bytes"},
-		{OpBinary, noise, 0, "incompressible binary"},
-		{OpBinary, noise, 256, "incompressible binary, each message in frames of 256 compressed bytes"},
+		{wstest.OpText, prose, 0, "compressible text"},
+		{wstest.OpBinary, prose, 0, "compressible binary"},
+		{wstest.OpText, prose, 256, "compressible text, each message in frames of 256 compressed bytes"},
+		{wstest.OpBinary, noise, 0, "incompressible binary"},
+		{wstest.OpBinary, noise, 256, "incompressible binary, each message in frames of 256 compressed bytes"},
 	}
 	for gi, g := range groups {
 		for i, n := range sizes {
@@ -104,7 +105,7 @@ func deflateCases() []Case {
 			id := fmt.Sprintf("13.%d.%d", oi+1, i+1)
 			cs = append(cs, deflateCase(id,
 				fmt.Sprintf("Offer %q; send %d compressed text messages of %d bytes.", offer, deflateMessages, n),
-				offer, OpText, n, 0, prose))
+				offer, wstest.OpText, n, 0, prose))
 		}
 	}
 	return cs

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"wsgate/internal/wstest"
 )
 
 // octetPause is the pause between the one-byte writes of "octet-wise" cases,
@@ -29,7 +30,7 @@ func needs(evs ...Event) Echo {
 
 func message(op byte, p []byte) Event { return Event{Kind: EvMessage, Op: op, Payload: p} }
 
-func dataFrame(op byte, p []byte) Frame { return RawFrame(op, p) }
+func dataFrame(op byte, p []byte) wstest.Frame { return wstest.RawFrame(op, p) }
 
 // echoOrReject judges cases where RFC 6455 leaves the receiver free: the
 // message echoed or the connection failed with one of codes are both
@@ -49,9 +50,9 @@ func echoOrReject(want Event, codes ...int) func(Observed) (Verdict, string) {
 func framingCases() []Case {
 	var cs []Case
 	sizes := []int{0, 125, 126, 127, 128, 65535, 65536}
-	for gi, op := range []byte{OpText, OpBinary} {
+	for gi, op := range []byte{wstest.OpText, wstest.OpBinary} {
 		fill := byte('*')
-		if op == OpBinary {
+		if op == wstest.OpBinary {
 			fill = 0xFE
 		}
 		for i, n := range sizes {
@@ -59,8 +60,8 @@ func framingCases() []Case {
 			want := message(op, p)
 			cs = append(cs, Case{
 				ID:          fmt.Sprintf("1.%d.%d", gi+1, i+1),
-				Description: fmt.Sprintf("Send %s message with payload of length %d.", opName(op), n),
-				Expectation: fmt.Sprintf("Receive echoed %s message (with payload as sent). Clean close with normal code.", opName(op)),
+				Description: fmt.Sprintf("Send %s message with payload of length %d.", wstest.OpName(op), n),
+				Expectation: fmt.Sprintf("Receive echoed %s message (with payload as sent). Clean close with normal code.", wstest.OpName(op)),
 				Needs:       needs(want),
 				Run: func(s *Session) {
 					s.Expect(OK, want)
@@ -72,8 +73,8 @@ func framingCases() []Case {
 		want := message(op, p)
 		cs = append(cs, Case{
 			ID:          fmt.Sprintf("1.%d.8", gi+1),
-			Description: fmt.Sprintf("Send %s message with payload of length 65536, sent in chops of 997 octets.", opName(op)),
-			Expectation: fmt.Sprintf("Receive echoed %s message (with payload as sent). Clean close with normal code.", opName(op)),
+			Description: fmt.Sprintf("Send %s message with payload of length 65536, sent in chops of 997 octets.", wstest.OpName(op)),
+			Expectation: fmt.Sprintf("Receive echoed %s message (with payload as sent). Clean close with normal code.", wstest.OpName(op)),
 			Needs:       needs(want),
 			Run: func(s *Session) {
 				s.Expect(OK, want)
@@ -87,12 +88,12 @@ func framingCases() []Case {
 	bin200 := bytes.Repeat([]byte{0xA5}, 200)
 	for i, x := range []struct {
 		desc string
-		f    Frame
+		f    wstest.Frame
 		want Event
 	}{
-		{"text message \"Hello\" with its length in the 16-bit form (non-minimal)", TextFrame(hello).WithLen(Len16), TextMessage(hello)},
-		{"text message \"Hello\" with its length in the 64-bit form (non-minimal)", TextFrame(hello).WithLen(Len64), TextMessage(hello)},
-		{"binary message of 200 bytes with its length in the 64-bit form (non-minimal)", BinaryFrame(bin200).WithLen(Len64), BinaryMessage(bin200)},
+		{"text message \"Hello\" with its length in the 16-bit form (non-minimal)", wstest.TextFrame(hello).WithLen(wstest.Len16), TextMessage(hello)},
+		{"text message \"Hello\" with its length in the 64-bit form (non-minimal)", wstest.TextFrame(hello).WithLen(wstest.Len64), TextMessage(hello)},
+		{"binary message of 200 bytes with its length in the 64-bit form (non-minimal)", wstest.BinaryFrame(bin200).WithLen(wstest.Len64), BinaryMessage(bin200)},
 	} {
 		cs = append(cs, Case{
 			ID:          fmt.Sprintf("1.3.%d", i+1),
@@ -114,7 +115,7 @@ func framingCases() []Case {
 			Expectation: "RFC 6455 5.2: the most significant bit MUST be 0. The server fails the connection: clean close with 1002.",
 			Run: func(s *Session) {
 				s.ExpectServerClose(1002)
-				s.Send(TextFrame(hello).WithLenMSB())
+				s.Send(wstest.TextFrame(hello).WithLenMSB())
 			},
 		},
 		Case{
@@ -123,7 +124,7 @@ func framingCases() []Case {
 			Expectation: "RFC 6455 5.1: the server MUST close the connection upon an unmasked frame (MAY send 1002). Clean close with 1002.",
 			Run: func(s *Session) {
 				s.ExpectServerClose(1002)
-				s.Send(TextFrame(hello).WithUnmasked())
+				s.Send(wstest.TextFrame(hello).WithUnmasked())
 			},
 		},
 		Case{
@@ -133,7 +134,7 @@ func framingCases() []Case {
 			Needs:       EchoText,
 			Run: func(s *Session) {
 				s.Expect(OK, TextMessage(hello))
-				s.Send(TextFrame(hello).WithMask([4]byte{}))
+				s.Send(wstest.TextFrame(hello).WithMask([4]byte{}))
 			},
 		},
 		Case{
@@ -144,7 +145,7 @@ func framingCases() []Case {
 			Run: func(s *Session) {
 				p := bytes.Repeat([]byte("abc"), 100)
 				s.Expect(OK, TextMessage(p))
-				s.SendChopped(1, octetPause, TextFrame(p))
+				s.SendChopped(1, octetPause, wstest.TextFrame(p))
 			},
 		},
 		Case{
@@ -154,7 +155,7 @@ func framingCases() []Case {
 			Needs:       EchoText,
 			Run: func(s *Session) {
 				s.Expect(OK, TextMessage([]byte("one")), TextMessage([]byte("two")), TextMessage([]byte("three")))
-				s.Send(TextFrame([]byte("one")), TextFrame([]byte("two")), TextFrame([]byte("three")))
+				s.Send(wstest.TextFrame([]byte("one")), wstest.TextFrame([]byte("two")), wstest.TextFrame([]byte("three")))
 			},
 		},
 		Case{
@@ -174,8 +175,8 @@ func framingCases() []Case {
 					}
 					return Failed, "got " + describeEvents(o.Events)
 				})
-				a := s.Encode(TextFrame([]byte("A")))
-				b := s.Encode(TextFrame([]byte("B")))
+				a := s.Encode(wstest.TextFrame([]byte("A")))
+				b := s.Encode(wstest.TextFrame([]byte("B")))
 				s.SendRaw(append(a, b[:2]...))
 				s.waitUntil(func() bool { return len(s.events) > 0 }, s.Timeouts().Quiet)
 				s.Mark("B sent")
@@ -188,7 +189,7 @@ func framingCases() []Case {
 			Expectation: "RFC 6455 5.1: the server MUST close the connection upon an unmasked frame. Clean close with 1002, no pong.",
 			Run: func(s *Session) {
 				s.ExpectServerClose(1002)
-				s.Send(PingFrame(hello).WithUnmasked())
+				s.Send(wstest.PingFrame(hello).WithUnmasked())
 			},
 		},
 	)
@@ -203,7 +204,7 @@ func pingPongCases() []Case {
 	pingWith := func(p []byte) func(s *Session) {
 		return func(s *Session) {
 			s.Expect(OK, Pong(p))
-			s.Send(PingFrame(p))
+			s.Send(wstest.PingFrame(p))
 		}
 	}
 	add("2.1", "Send ping without payload.", "Pong (with empty payload) is sent in reply to Ping. Clean close with normal code.", pingWith(nil))
@@ -216,36 +217,36 @@ func pingPongCases() []Case {
 		"Connection is failed immediately (1002/Protocol Error), since control frames are only allowed to have payload up to and including 125 octets (RFC 6455 5.5).",
 		func(s *Session) {
 			s.ExpectServerClose(1002)
-			s.Send(PingFrame(bytes.Repeat([]byte{0xfe}, 126)))
+			s.Send(wstest.PingFrame(bytes.Repeat([]byte{0xfe}, 126)))
 		})
 	add("2.6", "Send ping with binary payload of 125 octets, sent in octet-wise chops.",
 		"Pong with payload echoed is sent in reply to Ping. Implementations must be TCP clean. Clean close with normal code.",
 		func(s *Session) {
 			s.Expect(OK, Pong(p125))
-			s.SendChopped(1, octetPause, PingFrame(p125))
+			s.SendChopped(1, octetPause, wstest.PingFrame(p125))
 		})
 	add("2.7", "Send unsolicited pong without payload.", "Nothing. Clean close with normal code.",
 		func(s *Session) {
-			s.Send(PongFrame(nil))
+			s.Send(wstest.PongFrame(nil))
 			s.Quiet()
 		})
 	add("2.8", "Send unsolicited pong with payload.", "Nothing. Clean close with normal code.",
 		func(s *Session) {
-			s.Send(PongFrame([]byte("unsolicited pong payload")))
+			s.Send(wstest.PongFrame([]byte("unsolicited pong payload")))
 			s.Quiet()
 		})
 	add("2.9", "Send unsolicited pong with payload, then ping with payload.", "Pong for our ping only. Clean close with normal code.",
 		func(s *Session) {
 			s.Expect(OK, Pong([]byte("ping payload")))
-			s.Send(PongFrame([]byte("unsolicited pong payload")), PingFrame([]byte("ping payload")))
+			s.Send(wstest.PongFrame([]byte("unsolicited pong payload")), wstest.PingFrame([]byte("ping payload")))
 		})
 	tenPings := func(chopped bool) func(s *Session) {
 		return func(s *Session) {
-			var frames []Frame
+			var frames []wstest.Frame
 			var want []Event
 			for i := range 10 {
 				p := fmt.Appendf(nil, "payload-%d", i)
-				frames = append(frames, PingFrame(p))
+				frames = append(frames, wstest.PingFrame(p))
 				want = append(want, Pong(p))
 			}
 			s.Expect(OK, want...)
@@ -268,17 +269,17 @@ func reservedBitsCases() []Case {
 		{ID: "3.1", Description: "Send small text message with RSV = 1.", Expectation: fails + ".",
 			Run: func(s *Session) {
 				s.ExpectServerClose(1002)
-				s.Send(TextFrame(hw).WithRsv(1))
+				s.Send(wstest.TextFrame(hw).WithRsv(1))
 			}},
 	}
 	for i, x := range []struct {
 		rsv  byte
-		send func(s *Session, fs ...Frame)
+		send func(s *Session, fs ...wstest.Frame)
 		how  string
 	}{
-		{2, func(s *Session, fs ...Frame) { s.Send(fs...) }, "in one write"},
-		{3, func(s *Session, fs ...Frame) { s.SendEach(framePause, fs...) }, "frame-wise"},
-		{4, func(s *Session, fs ...Frame) { s.SendChopped(1, octetPause, fs...) }, "in octet-wise chops"},
+		{2, func(s *Session, fs ...wstest.Frame) { s.Send(fs...) }, "in one write"},
+		{3, func(s *Session, fs ...wstest.Frame) { s.SendEach(framePause, fs...) }, "frame-wise"},
+		{4, func(s *Session, fs ...wstest.Frame) { s.SendChopped(1, octetPause, fs...) }, "in octet-wise chops"},
 	} {
 		cs = append(cs, Case{
 			ID:          fmt.Sprintf("3.%d", i+2),
@@ -288,20 +289,20 @@ func reservedBitsCases() []Case {
 			Run: func(s *Session) {
 				s.Expect(OK, TextMessage(hw))
 				s.ExpectServerClose(1002)
-				x.send(s, TextFrame(hw), TextFrame(hw).WithRsv(x.rsv), PingFrame(hw))
+				x.send(s, wstest.TextFrame(hw), wstest.TextFrame(hw).WithRsv(x.rsv), wstest.PingFrame(hw))
 			},
 		})
 	}
 	for _, x := range []struct {
 		id, desc string
-		f        []Frame
+		f        []wstest.Frame
 	}{
-		{"3.5", "Send small binary message with RSV = 5.", []Frame{BinaryFrame([]byte{0, 1, 2, 3, 0xfe, 0xff}).WithRsv(5)}},
-		{"3.6", "Send Ping with RSV = 6.", []Frame{PingFrame(hw).WithRsv(6)}},
-		{"3.7", "Send Close with RSV = 7.", []Frame{CloseFrame(1000, "").WithRsv(7)}},
-		{"3.8", "Send Pong with RSV = 1.", []Frame{PongFrame(hw).WithRsv(1)}},
+		{"3.5", "Send small binary message with RSV = 5.", []wstest.Frame{wstest.BinaryFrame([]byte{0, 1, 2, 3, 0xfe, 0xff}).WithRsv(5)}},
+		{"3.6", "Send Ping with RSV = 6.", []wstest.Frame{wstest.PingFrame(hw).WithRsv(6)}},
+		{"3.7", "Send Close with RSV = 7.", []wstest.Frame{wstest.CloseFrame(1000, "").WithRsv(7)}},
+		{"3.8", "Send Pong with RSV = 1.", []wstest.Frame{wstest.PongFrame(hw).WithRsv(1)}},
 		{"3.9", "Send a text message in 3 fragments whose second (continuation) fragment has RSV = 2.",
-			[]Frame{TextFrame([]byte("frag1")).NotFin(), ContFrame([]byte("frag2")).NotFin().WithRsv(2), ContFrame([]byte("frag3"))}},
+			[]wstest.Frame{wstest.TextFrame([]byte("frag1")).NotFin(), wstest.ContFrame([]byte("frag2")).NotFin().WithRsv(2), wstest.ContFrame([]byte("frag3"))}},
 	} {
 		cs = append(cs, Case{ID: x.id, Description: x.desc, Expectation: fails + "; nothing else is received.",
 			Run: func(s *Session) {
@@ -334,7 +335,7 @@ func reservedOpcodeCases() []Case {
 				cs = append(cs, Case{ID: id, Description: desc, Expectation: expect,
 					Run: func(s *Session) {
 						s.ExpectServerClose(1002)
-						s.Send(RawFrame(op, payload))
+						s.Send(wstest.RawFrame(op, payload))
 					}})
 			default:
 				how := []string{"", "", "in one write", "frame-wise", "in octet-wise chops"}[i]
@@ -350,7 +351,7 @@ func reservedOpcodeCases() []Case {
 						if i > 2 {
 							p = []byte("reserved opcode payload")
 						}
-						fs := []Frame{TextFrame(hw), RawFrame(op, p), PingFrame(hw)}
+						fs := []wstest.Frame{wstest.TextFrame(hw), wstest.RawFrame(op, p), wstest.PingFrame(hw)}
 						switch i {
 						case 2:
 							s.Send(fs...)
@@ -375,14 +376,14 @@ func fragmentationCases() []Case {
 	f1, f2 := []byte("fragment1"), []byte("fragment2")
 	both := slices.Concat(f1, f2)
 	// sender gives the three ways Autobahn sends the same frames.
-	sender := func(way int) func(s *Session, fs ...Frame) {
+	sender := func(way int) func(s *Session, fs ...wstest.Frame) {
 		switch way {
 		case 1:
-			return func(s *Session, fs ...Frame) { s.SendEach(framePause, fs...) }
+			return func(s *Session, fs ...wstest.Frame) { s.SendEach(framePause, fs...) }
 		case 2:
-			return func(s *Session, fs ...Frame) { s.SendChopped(1, octetPause, fs...) }
+			return func(s *Session, fs ...wstest.Frame) { s.SendChopped(1, octetPause, fs...) }
 		}
-		return func(s *Session, fs ...Frame) { s.Send(fs...) }
+		return func(s *Session, fs ...wstest.Frame) { s.Send(fs...) }
 	}
 	ways := []string{"", " (frame-wise)", " (octet-wise chops)"}
 
@@ -390,20 +391,20 @@ func fragmentationCases() []Case {
 		"Connection is failed immediately (1002): control frames MUST NOT be fragmented (RFC 6455 5.5).", 0,
 		func(s *Session) {
 			s.ExpectServerClose(1002)
-			s.Send(PingFrame(f1).NotFin(), ContFrame(f2))
+			s.Send(wstest.PingFrame(f1).NotFin(), wstest.ContFrame(f2))
 		})
 	add("5.2", "Send Pong fragmented into 2 fragments.",
 		"Connection is failed immediately (1002): control frames MUST NOT be fragmented (RFC 6455 5.5).", 0,
 		func(s *Session) {
 			s.ExpectServerClose(1002)
-			s.Send(PongFrame(f1).NotFin(), ContFrame(f2))
+			s.Send(wstest.PongFrame(f1).NotFin(), wstest.ContFrame(f2))
 		})
 	for w := range 3 {
 		add(fmt.Sprintf("5.%d", 3+w), "Send text Message fragmented into 2 fragments"+ways[w]+".",
 			"Message is processed and echoed back to us whole. Clean close with normal code.", EchoText,
 			func(s *Session) {
 				s.Expect(OK, TextMessage(both))
-				sender(w)(s, TextFrame(f1).NotFin(), ContFrame(f2))
+				sender(w)(s, wstest.TextFrame(f1).NotFin(), wstest.ContFrame(f2))
 			})
 	}
 	for w := range 3 {
@@ -411,39 +412,39 @@ func fragmentationCases() []Case {
 			"A pong is received, then the message is echoed back to us whole. Clean close with normal code.", EchoText,
 			func(s *Session) {
 				s.Expect(OK, Pong([]byte("ping payload")), TextMessage(both))
-				sender(w)(s, TextFrame(f1).NotFin(), PingFrame([]byte("ping payload")), ContFrame(f2))
+				sender(w)(s, wstest.TextFrame(f1).NotFin(), wstest.PingFrame([]byte("ping payload")), wstest.ContFrame(f2))
 			})
 	}
 	hw := []byte("Hello, world!")
 	for w := range 3 {
-		add(fmt.Sprintf("5.%d", 9+w), "Send unfragmented Text Message after Continuation Frame with FIN = true, where there is nothing to continue, sent"+ways[w]+".",
+		add(fmt.Sprintf("5.%d", 9+w), "Send unfragmented Text Message after Continuation wstest.Frame with FIN = true, where there is nothing to continue, sent"+ways[w]+".",
 			"The connection is failed immediately (1002), since there is no message to continue (RFC 6455 5.4).", 0,
 			func(s *Session) {
 				s.ExpectServerClose(1002)
-				sender(w)(s, ContFrame([]byte("non-continuation payload")), TextFrame(hw))
+				sender(w)(s, wstest.ContFrame([]byte("non-continuation payload")), wstest.TextFrame(hw))
 			})
 	}
 	for w := range 3 {
-		add(fmt.Sprintf("5.%d", 12+w), "Send unfragmented Text Message after Continuation Frame with FIN = false, where there is nothing to continue, sent"+ways[w]+".",
+		add(fmt.Sprintf("5.%d", 12+w), "Send unfragmented Text Message after Continuation wstest.Frame with FIN = false, where there is nothing to continue, sent"+ways[w]+".",
 			"The connection is failed immediately (1002), since there is no message to continue (RFC 6455 5.4).", 0,
 			func(s *Session) {
 				s.ExpectServerClose(1002)
-				sender(w)(s, ContFrame([]byte("non-continuation payload")).NotFin(), TextFrame(hw))
+				sender(w)(s, wstest.ContFrame([]byte("non-continuation payload")).NotFin(), wstest.TextFrame(hw))
 			})
 	}
-	add("5.15", "Send text Message fragmented into 2 fragments, then Continuation Frame with FIN = false where there is nothing to continue, then unfragmented Text Message, all sent in one chop.",
+	add("5.15", "Send text Message fragmented into 2 fragments, then Continuation wstest.Frame with FIN = false where there is nothing to continue, then unfragmented Text Message, all sent in one chop.",
 		"The first message is echoed; then the connection is failed (1002), since there is no message to continue.", EchoText|EchoBeforeClose,
 		func(s *Session) {
 			s.Expect(OK, TextMessage(both))
 			s.ExpectServerClose(1002)
-			s.Send(TextFrame(f1).NotFin(), ContFrame(f2), ContFrame([]byte("fragment3")).NotFin(), TextFrame([]byte("fragment4")))
+			s.Send(wstest.TextFrame(f1).NotFin(), wstest.ContFrame(f2), wstest.ContFrame([]byte("fragment3")).NotFin(), wstest.TextFrame([]byte("fragment4")))
 		})
-	for i, first := range []Frame{ContFrame(f1).NotFin(), ContFrame(f1)} {
-		add(fmt.Sprintf("5.%d", 16+i), fmt.Sprintf("Repeated 2x: Continuation Frame with FIN = %v (where there is nothing to continue), then text Message fragmented into 2 fragments.", first.Fin),
+	for i, first := range []wstest.Frame{wstest.ContFrame(f1).NotFin(), wstest.ContFrame(f1)} {
+		add(fmt.Sprintf("5.%d", 16+i), fmt.Sprintf("Repeated 2x: Continuation wstest.Frame with FIN = %v (where there is nothing to continue), then text Message fragmented into 2 fragments.", first.Fin),
 			"The connection is failed immediately (1002), since there is no message to continue.", 0,
 			func(s *Session) {
 				s.ExpectServerClose(1002)
-				group := []Frame{first, TextFrame(f2).NotFin(), ContFrame([]byte("fragment3"))}
+				group := []wstest.Frame{first, wstest.TextFrame(f2).NotFin(), wstest.ContFrame([]byte("fragment3"))}
 				s.Send(slices.Concat(group, group)...)
 			})
 	}
@@ -451,7 +452,7 @@ func fragmentationCases() []Case {
 		"The connection is failed immediately (1002): a new data message began before the previous one ended (RFC 6455 5.4).", 0,
 		func(s *Session) {
 			s.ExpectServerClose(1002)
-			s.Send(TextFrame(f1).NotFin(), TextFrame(f2))
+			s.Send(wstest.TextFrame(f1).NotFin(), wstest.TextFrame(f2))
 		})
 	fiveWithPings := func(octets bool) func(s *Session) {
 		return func(s *Session) {
@@ -461,15 +462,15 @@ func fragmentationCases() []Case {
 			}
 			p1, p2 := []byte("pongme 1!"), []byte("pongme 2!")
 			s.Expect(OK, Pong(p1), Pong(p2), TextMessage(slices.Concat(frags...)))
-			send := func(fs ...Frame) { s.Send(fs...) }
+			send := func(fs ...wstest.Frame) { s.Send(fs...) }
 			if octets {
-				send = func(fs ...Frame) { s.SendChopped(1, octetPause, fs...) }
+				send = func(fs ...wstest.Frame) { s.SendChopped(1, octetPause, fs...) }
 			}
-			send(TextFrame(frags[0]).NotFin(), ContFrame(frags[1]).NotFin(), PingFrame(p1))
+			send(wstest.TextFrame(frags[0]).NotFin(), wstest.ContFrame(frags[1]).NotFin(), wstest.PingFrame(p1))
 			s.Quiet()
-			send(ContFrame(frags[2]).NotFin(), ContFrame(frags[3]).NotFin(), PingFrame(p2))
+			send(wstest.ContFrame(frags[2]).NotFin(), wstest.ContFrame(frags[3]).NotFin(), wstest.PingFrame(p2))
 			s.Quiet()
-			send(ContFrame(frags[4]))
+			send(wstest.ContFrame(frags[4]))
 		}
 	}
 	add("5.19", "A fragmented text message is sent in multiple frames. After the first 2 frames a Ping is sent; then a pause, 2 more fragments and another Ping, a pause, and the last fragment.",
@@ -481,30 +482,30 @@ func fragmentationCases() []Case {
 		"The message is echoed back whole. Clean close with normal code.", needs(BinaryMessage(bin)),
 		func(s *Session) {
 			s.Expect(OK, BinaryMessage(slices.Concat(bin, bin, bin)))
-			s.Send(BinaryFrame(bin).NotFin(), ContFrame(bin).NotFin(), ContFrame(bin))
+			s.Send(wstest.BinaryFrame(bin).NotFin(), wstest.ContFrame(bin).NotFin(), wstest.ContFrame(bin))
 		})
 	add("5.22", "Send a Close frame fragmented into 2 fragments (FIN = false on the close, then a continuation).",
 		"The connection is failed immediately (1002): control frames MUST NOT be fragmented (RFC 6455 5.5).", 0,
 		func(s *Session) {
 			s.ExpectServerClose(1002)
-			cf := CloseFrame(1000, "fragmented close").NotFin()
-			s.Send(cf, ContFrame([]byte("rest")))
+			cf := wstest.CloseFrame(1000, "fragmented close").NotFin()
+			s.Send(cf, wstest.ContFrame([]byte("rest")))
 		})
 	add("5.23", "Send the first fragment of a binary message, then a whole text message.",
 		"The connection is failed immediately (1002): a new data message began before the previous one ended (RFC 6455 5.4).", 0,
 		func(s *Session) {
 			s.ExpectServerClose(1002)
-			s.Send(BinaryFrame(bin).NotFin(), TextFrame(hw))
+			s.Send(wstest.BinaryFrame(bin).NotFin(), wstest.TextFrame(hw))
 		})
 	add("5.24", "Send a text message as 1 empty first fragment, 100 one-byte fragments and an empty last fragment.",
 		"The message is echoed back whole. Clean close with normal code.", EchoText,
 		func(s *Session) {
 			p := bytes.Repeat([]byte("x"), 100)
-			fs := []Frame{TextFrame(nil).NotFin()}
+			fs := []wstest.Frame{wstest.TextFrame(nil).NotFin()}
 			for i := range p {
-				fs = append(fs, ContFrame(p[i:i+1]).NotFin())
+				fs = append(fs, wstest.ContFrame(p[i:i+1]).NotFin())
 			}
-			fs = append(fs, ContFrame(nil))
+			fs = append(fs, wstest.ContFrame(nil))
 			s.Expect(OK, TextMessage(p))
 			s.Send(fs...)
 		})

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"wsgate/internal/wstest"
 )
 
 // HandshakeCase is what an opening-handshake case works with: raw HTTP
@@ -16,13 +17,13 @@ type HandshakeCase struct {
 
 // Addr is the host:port of the target (the Host header value).
 func (h *HandshakeCase) Addr() string {
-	addr, _, _ := endpoint(h.Target.URL)
+	addr, _, _ := wstest.Endpoint(h.Target.URL)
 	return addr
 }
 
 // Path is the request target of the target's URL.
 func (h *HandshakeCase) Path() string {
-	_, p, _ := endpoint(h.Target.URL)
+	_, p, _ := wstest.Endpoint(h.Target.URL)
 	return p
 }
 
@@ -34,7 +35,7 @@ func (h *HandshakeCase) Exchange(req []byte) (*http.Response, string, error) {
 		h.trace.add("→ %s", l)
 	}
 	tm := h.Target.Timeouts.withDefaults()
-	nc, _, resp, err := RawExchange(h.Target.URL, req, tm.Reply)
+	nc, _, resp, err := wstest.RawExchange(h.Target.URL, req, tm.Reply)
 	if err != nil {
 		h.trace.add("← %v", err)
 		return nil, "", err
@@ -75,8 +76,8 @@ func handshakeCases() []Case {
 	}
 	// request builds a request to the target with the standard headers,
 	// edited: a header whose value is "" is left out.
-	request := func(h *HandshakeCase, method, proto string, edits ...Header) []byte {
-		hs := UpgradeHeaders(sampleKey)
+	request := func(h *HandshakeCase, method, proto string, edits ...wstest.Header) []byte {
+		hs := wstest.UpgradeHeaders(sampleKey)
 		for _, e := range edits {
 			found := false
 			for i := range hs {
@@ -88,13 +89,13 @@ func handshakeCases() []Case {
 				hs = append(hs, e)
 			}
 		}
-		var kept []Header
+		var kept []wstest.Header
 		for _, x := range hs {
 			if x.Value != "" {
 				kept = append(kept, x)
 			}
 		}
-		return RequestBytes(method, h.Path(), proto, h.Addr(), kept)
+		return wstest.RequestBytes(method, h.Path(), proto, h.Addr(), kept)
 	}
 	// rejected judges the answer to an invalid handshake (RFC 6455 4.2.1,
 	// 4.2.2): want is the fitting status; other 4xx are NON-STRICT.
@@ -123,7 +124,7 @@ func handshakeCases() []Case {
 			if err != nil {
 				return Failed, err.Error()
 			}
-			if err := CheckUpgradeResponse(resp, sampleKey); err != nil {
+			if err := wstest.CheckUpgradeResponse(resp, sampleKey); err != nil {
 				return Failed, err.Error()
 			}
 			return OK, "101 with the right Sec-WebSocket-Accept"
@@ -131,19 +132,19 @@ func handshakeCases() []Case {
 	add("0.1.2", "Plain GET that is not an upgrade (no Upgrade, Connection, Sec-WebSocket-* headers).",
 		"400 Bad Request (or a plain HTTP page on a target that serves one); never 101.",
 		func(h *HandshakeCase) (Verdict, string) {
-			resp, _, err := h.Exchange(RequestBytes("GET", h.Path(), "HTTP/1.1", h.Addr(), nil))
+			resp, _, err := h.Exchange(wstest.RequestBytes("GET", h.Path(), "HTTP/1.1", h.Addr(), nil))
 			return rejected(resp, err, h.Target.PlainHTTP, 400)
 		})
 	add("0.1.3", "Upgrade: websocket but no Connection: Upgrade header.",
 		"400 Bad Request (RFC 6455 4.2.1 item 4).",
 		func(h *HandshakeCase) (Verdict, string) {
-			resp, _, err := h.Exchange(request(h, "GET", "HTTP/1.1", Header{"Connection", ""}))
+			resp, _, err := h.Exchange(request(h, "GET", "HTTP/1.1", wstest.Header{Name: "Connection", Value: ""}))
 			return rejected(resp, err, false, 400)
 		})
 	add("0.1.4", "Upgrade request without Sec-WebSocket-Key.",
 		"400 Bad Request (RFC 6455 4.2.1 item 5).",
 		func(h *HandshakeCase) (Verdict, string) {
-			resp, _, err := h.Exchange(request(h, "GET", "HTTP/1.1", Header{"Sec-WebSocket-Key", ""}))
+			resp, _, err := h.Exchange(request(h, "GET", "HTTP/1.1", wstest.Header{Name: "Sec-WebSocket-Key", Value: ""}))
 			return rejected(resp, err, false, 400)
 		})
 	for i, k := range []struct{ key, what string }{
@@ -155,26 +156,26 @@ func handshakeCases() []Case {
 		add(fmt.Sprintf("0.1.%d", 5+i), fmt.Sprintf("Sec-WebSocket-Key %q: %s.", k.key, k.what),
 			"400 Bad Request: the key must be base64 that decodes to 16 bytes (RFC 6455 4.2.1 item 5).",
 			func(h *HandshakeCase) (Verdict, string) {
-				resp, _, err := h.Exchange(request(h, "GET", "HTTP/1.1", Header{"Sec-WebSocket-Key", k.key}))
+				resp, _, err := h.Exchange(request(h, "GET", "HTTP/1.1", wstest.Header{Name: "Sec-WebSocket-Key", Value: k.key}))
 				return rejected(resp, err, false, 400)
 			})
 	}
 	add("0.1.9", "Sec-WebSocket-Version: 8.",
 		"426 Upgrade Required with Sec-WebSocket-Version: 13 (RFC 6455 4.2.2 item 4, 4.4).",
 		func(h *HandshakeCase) (Verdict, string) {
-			resp, _, err := h.Exchange(request(h, "GET", "HTTP/1.1", Header{"Sec-WebSocket-Version", "8"}))
+			resp, _, err := h.Exchange(request(h, "GET", "HTTP/1.1", wstest.Header{Name: "Sec-WebSocket-Version", Value: "8"}))
 			if err != nil {
 				return Failed, err.Error()
 			}
 			v := resp.Header.Values("Sec-WebSocket-Version")
 			switch {
-			case resp.StatusCode == 426 && hasToken(v, "13"):
+			case resp.StatusCode == 426 && wstest.HasToken(v, "13"):
 				return OK, "426 with Sec-WebSocket-Version: 13"
 			case resp.StatusCode == 426:
 				return Failed, fmt.Sprintf("426 without Sec-WebSocket-Version: 13 (got %q; RFC 6455 4.4 requires the versions the server understands)", v)
 			case resp.StatusCode == 101:
 				return Failed, "upgraded a version-8 handshake"
-			case resp.StatusCode/100 == 4 && hasToken(v, "13"):
+			case resp.StatusCode/100 == 4 && wstest.HasToken(v, "13"):
 				return NonStrict, resp.Status + " with Sec-WebSocket-Version: 13, want 426"
 			}
 			return Failed, fmt.Sprintf("%s with Sec-WebSocket-Version %q, want 426 with 13", resp.Status, v)
@@ -182,8 +183,8 @@ func handshakeCases() []Case {
 	add("0.1.10", "Upgrade request without Sec-WebSocket-Version.",
 		"400 Bad Request, or 426 with Sec-WebSocket-Version: 13 (RFC 6455 4.2.1 item 6).",
 		func(h *HandshakeCase) (Verdict, string) {
-			resp, _, err := h.Exchange(request(h, "GET", "HTTP/1.1", Header{"Sec-WebSocket-Version", ""}))
-			if err == nil && resp.StatusCode == 426 && hasToken(resp.Header.Values("Sec-WebSocket-Version"), "13") {
+			resp, _, err := h.Exchange(request(h, "GET", "HTTP/1.1", wstest.Header{Name: "Sec-WebSocket-Version", Value: ""}))
+			if err == nil && resp.StatusCode == 426 && wstest.HasToken(resp.Header.Values("Sec-WebSocket-Version"), "13") {
 				return OK, "426 with Sec-WebSocket-Version: 13"
 			}
 			return rejected(resp, err, false, 400)
@@ -191,7 +192,7 @@ func handshakeCases() []Case {
 	add("0.1.11", "Upgrade request with method POST.",
 		"Not upgraded: 400 or 405 (RFC 6455 4.2.1 item 1: the method must be GET).",
 		func(h *HandshakeCase) (Verdict, string) {
-			resp, _, err := h.Exchange(request(h, "POST", "HTTP/1.1", Header{"Content-Length", "0"}))
+			resp, _, err := h.Exchange(request(h, "POST", "HTTP/1.1", wstest.Header{Name: "Content-Length", Value: "0"}))
 			return rejected(resp, err, false, 400, 405)
 		})
 	add("0.1.12", "Upgrade request as HTTP/1.0.",
@@ -203,22 +204,22 @@ func handshakeCases() []Case {
 	add("0.1.13", "Upgrade request without a Host header.",
 		"400 Bad Request (RFC 6455 4.2.1 item 2).",
 		func(h *HandshakeCase) (Verdict, string) {
-			req := RequestBytes("GET", h.Path(), "HTTP/1.1", "", UpgradeHeaders(sampleKey))
+			req := wstest.RequestBytes("GET", h.Path(), "HTTP/1.1", "", wstest.UpgradeHeaders(sampleKey))
 			resp, _, err := h.Exchange(req)
 			return rejected(resp, err, false, 400)
 		})
 	add("0.1.14", "Header names and values in other cases: upgrade: WebSocket, connection: keep-alive, Upgrade.",
 		"101: the tokens are case-insensitive and Connection may list several (RFC 6455 4.2.1).",
 		func(h *HandshakeCase) (Verdict, string) {
-			req := RequestBytes("GET", h.Path(), "HTTP/1.1", h.Addr(), []Header{
-				{"upgrade", "WebSocket"}, {"connection", "keep-alive, Upgrade"},
-				{"sec-websocket-key", sampleKey}, {"sec-websocket-version", "13"},
+			req := wstest.RequestBytes("GET", h.Path(), "HTTP/1.1", h.Addr(), []wstest.Header{
+				{Name: "upgrade", Value: "WebSocket"}, {Name: "connection", Value: "keep-alive, Upgrade"},
+				{Name: "sec-websocket-key", Value: sampleKey}, {Name: "sec-websocket-version", Value: "13"},
 			})
 			resp, _, err := h.Exchange(req)
 			if err != nil {
 				return Failed, err.Error()
 			}
-			if err := CheckUpgradeResponse(resp, sampleKey); err != nil {
+			if err := wstest.CheckUpgradeResponse(resp, sampleKey); err != nil {
 				return Failed, err.Error()
 			}
 			return OK, "101"
@@ -226,11 +227,11 @@ func handshakeCases() []Case {
 	add("0.1.15", "Offer subprotocols chat, superchat.",
 		"101 that selects none of them, or one of them (RFC 6455 4.2.2 item 5.4, 4.1).",
 		func(h *HandshakeCase) (Verdict, string) {
-			resp, _, err := h.Exchange(request(h, "GET", "HTTP/1.1", Header{"Sec-WebSocket-Protocol", "chat, superchat"}))
+			resp, _, err := h.Exchange(request(h, "GET", "HTTP/1.1", wstest.Header{Name: "Sec-WebSocket-Protocol", Value: "chat, superchat"}))
 			if err != nil {
 				return Failed, err.Error()
 			}
-			if err := CheckUpgradeResponse(resp, sampleKey); err != nil {
+			if err := wstest.CheckUpgradeResponse(resp, sampleKey); err != nil {
 				return Failed, err.Error()
 			}
 			switch p := resp.Header.Values("Sec-WebSocket-Protocol"); {
@@ -245,11 +246,11 @@ func handshakeCases() []Case {
 	add("0.1.16", "Offer an unknown extension x-wsgate-unknown; a=1.",
 		"101 that does not accept it (RFC 6455 9.1).",
 		func(h *HandshakeCase) (Verdict, string) {
-			resp, _, err := h.Exchange(request(h, "GET", "HTTP/1.1", Header{"Sec-WebSocket-Extensions", "x-wsgate-unknown; a=1"}))
+			resp, _, err := h.Exchange(request(h, "GET", "HTTP/1.1", wstest.Header{Name: "Sec-WebSocket-Extensions", Value: "x-wsgate-unknown; a=1"}))
 			if err != nil {
 				return Failed, err.Error()
 			}
-			if err := CheckUpgradeResponse(resp, sampleKey); err != nil {
+			if err := wstest.CheckUpgradeResponse(resp, sampleKey); err != nil {
 				return Failed, err.Error()
 			}
 			if x := resp.Header.Values("Sec-WebSocket-Extensions"); len(x) > 0 {

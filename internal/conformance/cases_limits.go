@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"time"
+	"wsgate/internal/wstest"
 )
 
 // pattern is n bytes of Autobahn's filler text.
@@ -14,7 +15,7 @@ func pattern(n int) []byte {
 }
 
 func filler(op byte, n int) []byte {
-	if op == OpText {
+	if op == wstest.OpText {
 		return pattern(n)
 	}
 	return bytes.Repeat([]byte{0xfe}, n)
@@ -46,7 +47,7 @@ func limitCases() []Case {
 	kinds := []struct {
 		op   byte
 		need Echo
-	}{{OpText, EchoText}, {OpBinary, EchoBinary}}
+	}{{wstest.OpText, EchoText}, {wstest.OpBinary, EchoBinary}}
 	echoBack := "The message is echoed back whole. Clean close with normal code."
 
 	// 9.1, 9.2: big messages in one frame. 0 means "the target's limit".
@@ -58,7 +59,7 @@ func limitCases() []Case {
 			}
 			cs = append(cs, Case{
 				ID:          fmt.Sprintf("9.%d.%d", ki+1, i+1),
-				Description: fmt.Sprintf("Send a %s message of %s in one frame.", opName(k.op), size),
+				Description: fmt.Sprintf("Send a %s message of %s in one frame.", wstest.OpName(k.op), size),
 				Expectation: echoBack, Needs: k.need, Reply: bigReply,
 				Run: func(s *Session) {
 					m := n
@@ -77,7 +78,7 @@ func limitCases() []Case {
 		for i, frag := range []int{64, 256, 1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20} {
 			cs = append(cs, Case{
 				ID:          fmt.Sprintf("9.%d.%d", ki+3, i+1),
-				Description: fmt.Sprintf("Send a fragmented %s message of 1 MiB in frames of %s.", opName(k.op), sizeName(frag)),
+				Description: fmt.Sprintf("Send a fragmented %s message of 1 MiB in frames of %s.", wstest.OpName(k.op), sizeName(frag)),
 				Expectation: echoBack, Needs: k.need, Reply: bigReply,
 				Run: func(s *Session) {
 					p := filler(k.op, 1<<20)
@@ -92,7 +93,7 @@ func limitCases() []Case {
 		for i, chop := range []int{64, 128, 256, 512, 1024, 2048} {
 			cs = append(cs, Case{
 				ID:          fmt.Sprintf("9.%d.%d", ki+5, i+1),
-				Description: fmt.Sprintf("Send a %s message of 1 MiB in one frame, written in chops of %d bytes.", opName(k.op), chop),
+				Description: fmt.Sprintf("Send a %s message of 1 MiB in one frame, written in chops of %d bytes.", wstest.OpName(k.op), chop),
 				Expectation: echoBack, Needs: k.need, Reply: bigReply,
 				Run: func(s *Session) {
 					p := filler(k.op, 1<<20)
@@ -106,16 +107,16 @@ func limitCases() []Case {
 	for ki, k := range kinds {
 		for i, n := range []int{0, 16, 64, 256, 1024, 4096} {
 			need := k.need
-			if k.op == OpBinary && n == 0 {
+			if k.op == wstest.OpBinary && n == 0 {
 				need |= EchoBinaryMessages
 			}
 			cs = append(cs, Case{
 				ID:          fmt.Sprintf("9.%d.%d", ki+7, i+1),
-				Description: fmt.Sprintf("Send 1000 %s messages of %d bytes, pipelined (all in one write).", opName(k.op), n),
+				Description: fmt.Sprintf("Send 1000 %s messages of %d bytes, pipelined (all in one write).", wstest.OpName(k.op), n),
 				Expectation: "All 1000 messages are echoed in order. Clean close with normal code.",
 				Needs:       need, Reply: bigReply,
 				Run: func(s *Session) {
-					var frames []Frame
+					var frames []wstest.Frame
 					var want []Event
 					for j := range 1000 {
 						p := filler(k.op, n)
@@ -140,7 +141,7 @@ func limitCases() []Case {
 			NeedsLimit:  true, Reply: bigReply,
 			Run: func(s *Session) {
 				s.ExpectServerClose(1009)
-				s.Send(TextFrame(pattern(limitOf(s.Target()) + 1)))
+				s.Send(wstest.TextFrame(pattern(limitOf(s.Target()) + 1)))
 			},
 		},
 		Case{
@@ -150,7 +151,7 @@ func limitCases() []Case {
 			NeedsLimit:  true, Reply: bigReply, Needs: EchoWhole,
 			Run: func(s *Session) {
 				s.ExpectServerClose(1009)
-				s.Send(fragments(OpBinary, filler(OpBinary, limitOf(s.Target())+1), 64<<10)...)
+				s.Send(fragments(wstest.OpBinary, filler(wstest.OpBinary, limitOf(s.Target())+1), 64<<10)...)
 			},
 		},
 		Case{
@@ -160,7 +161,7 @@ func limitCases() []Case {
 			NeedsLimit:  true,
 			Run: func(s *Session) {
 				s.ExpectServerClose(1009)
-				s.Send(TextFrame(nil).WithDeclaredLen(1<<63 - 1))
+				s.Send(wstest.TextFrame(nil).WithDeclaredLen(1<<63 - 1))
 			},
 		},
 		Case{
@@ -172,12 +173,12 @@ func limitCases() []Case {
 				s.ExpectServerClose(1009)
 				s.Expect(OK)
 				// Zero mask: the raw bytes sent later are the payload as is.
-				s.Send(BinaryFrame([]byte("0123456789")).NotFin(), ContFrame(nil).WithDeclaredLen(1<<63-1).WithMask([4]byte{}))
+				s.Send(wstest.BinaryFrame([]byte("0123456789")).NotFin(), wstest.ContFrame(nil).WithDeclaredLen(1<<63-1).WithMask([4]byte{}))
 				if s.ServerClosedWithin(s.Timeouts().Quiet) {
 					return
 				}
 				s.Mark("open after the header")
-				s.SendRaw(filler(OpBinary, 2<<20))
+				s.SendRaw(filler(wstest.OpBinary, 2<<20))
 				if s.ServerClosedWithin(s.Timeouts().Quiet) {
 					return
 				}
@@ -193,10 +194,10 @@ func limitCases() []Case {
 		frag int
 		what string
 	}{
-		{OpText, pattern(65536), 1300, "text message of 64 KiB"},
-		{OpBinary, filler(OpBinary, 65536), 1300, "binary message of 64 KiB"},
-		{OpText, euro, 1300, "text message of 21845 '€' (3 bytes each, so fragments cut code points)"},
-		{OpText, pattern(1 << 20), 1300, "text message of 1 MiB"},
+		{wstest.OpText, pattern(65536), 1300, "text message of 64 KiB"},
+		{wstest.OpBinary, filler(wstest.OpBinary, 65536), 1300, "binary message of 64 KiB"},
+		{wstest.OpText, euro, 1300, "text message of 21845 '€' (3 bytes each, so fragments cut code points)"},
+		{wstest.OpText, pattern(1 << 20), 1300, "text message of 1 MiB"},
 	} {
 		want := message(x.op, x.p)
 		cs = append(cs, Case{
@@ -213,13 +214,13 @@ func limitCases() []Case {
 }
 
 // fragments cuts a message into frames of at most size payload bytes.
-func fragments(op byte, p []byte, size int) []Frame {
+func fragments(op byte, p []byte, size int) []wstest.Frame {
 	if len(p) <= size {
-		return []Frame{dataFrame(op, p)}
+		return []wstest.Frame{dataFrame(op, p)}
 	}
-	var fs []Frame
+	var fs []wstest.Frame
 	for off := 0; off < len(p); off += size {
-		f := ContFrame(p[off:min(off+size, len(p))])
+		f := wstest.ContFrame(p[off:min(off+size, len(p))])
 		if off == 0 {
 			f.Op = op
 		}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+	"wsgate/internal/wstest"
 )
 
 // h decodes hex with optional spaces; it panics on bad input (case tables
@@ -94,7 +95,7 @@ func utf8Cases() []Case {
 	add := func(id, desc, expect string, need Echo, run func(s *Session)) {
 		cs = append(cs, Case{ID: id, Description: desc, Expectation: expect, Needs: need, Run: run})
 	}
-	echoText := func(want []byte, frames ...Frame) func(s *Session) {
+	echoText := func(want []byte, frames ...wstest.Frame) func(s *Session) {
 		return func(s *Session) {
 			s.Expect(OK, TextMessage(want))
 			s.Send(frames...)
@@ -104,22 +105,22 @@ func utf8Cases() []Case {
 	const failed1007 = "The connection is failed immediately with 1007, since the payload is not valid UTF-8 (RFC 6455 8.1)."
 
 	// 6.1: empty text.
-	add("6.1.1", "Send text message of length 0.", echoed, EchoText, echoText([]byte{}, TextFrame(nil)))
+	add("6.1.1", "Send text message of length 0.", echoed, EchoText, echoText([]byte{}, wstest.TextFrame(nil)))
 	add("6.1.2", "Send fragmented text message, 3 fragments each of length 0.", echoed, EchoText,
-		echoText([]byte{}, TextFrame(nil).NotFin(), ContFrame(nil).NotFin(), ContFrame(nil)))
+		echoText([]byte{}, wstest.TextFrame(nil).NotFin(), wstest.ContFrame(nil).NotFin(), wstest.ContFrame(nil)))
 	mid := []byte("middle frame payload")
 	add("6.1.3", "Send fragmented text message, 3 fragments, first and last of length 0, middle non-empty.", echoed, EchoText,
-		echoText(mid, TextFrame(nil).NotFin(), ContFrame(mid).NotFin(), ContFrame(nil)))
+		echoText(mid, wstest.TextFrame(nil).NotFin(), wstest.ContFrame(mid).NotFin(), wstest.ContFrame(nil)))
 
 	// 6.2: valid text, whole and in pieces.
 	hello := []byte("Hello-µ@ßöäüàá-UTF-8!!")
-	add("6.2.1", "Send a valid UTF-8 text message in one fragment: "+string(hello), echoed, EchoText, echoText(hello, TextFrame(hello)))
+	add("6.2.1", "Send a valid UTF-8 text message in one fragment: "+string(hello), echoed, EchoText, echoText(hello, wstest.TextFrame(hello)))
 	add("6.2.2", "Send a valid UTF-8 text message in two fragments, fragmented on a code point boundary.", echoed, EchoText,
-		echoText(hello, TextFrame(hello[:12]).NotFin(), ContFrame(hello[12:])))
+		echoText(hello, wstest.TextFrame(hello[:12]).NotFin(), wstest.ContFrame(hello[12:])))
 	add("6.2.3", "Send a valid UTF-8 text message in one fragment, written in octet-wise chops.", echoed, EchoText,
 		func(s *Session) {
 			s.Expect(OK, TextMessage(hello))
-			s.SendChopped(1, octetPause, TextFrame(hello))
+			s.SendChopped(1, octetPause, wstest.TextFrame(hello))
 		})
 	add("6.2.4", "Send κόσμε as a text message in 1-byte fragments (frames), splitting code points.", echoed, EchoText,
 		func(s *Session) {
@@ -132,7 +133,7 @@ func utf8Cases() []Case {
 	add("6.3.1", "Send invalid UTF-8 text message unfragmented: κόσμε + ED A0 80 (surrogate) + edited.", failed1007, 0,
 		func(s *Session) {
 			s.ExpectServerClose(1007)
-			s.Send(TextFrame(bad))
+			s.Send(wstest.TextFrame(bad))
 		})
 	add("6.3.2", "Send the invalid UTF-8 text message of 6.3.1 in 1-byte fragments.", failed1007, 0,
 		func(s *Session) {
@@ -159,7 +160,7 @@ func utf8Cases() []Case {
 			s.Expect(OK)
 			s.Expect(NonStrict, Mark("A"))
 			s.ExpectServerClose(1007)
-			b := s.Encode(TextFrame(p))
+			b := s.Encode(wstest.TextFrame(p))
 			head := len(b) - len(p) + 4
 			s.SendRaw(b[:head])
 			if s.ServerClosedWithin(s.Timeouts().Quiet) {
@@ -176,11 +177,11 @@ func utf8Cases() []Case {
 			valid := utf8.Valid(v)
 			desc := fmt.Sprintf("Send a text message whose payload is %s (%s): % x", map[bool]string{true: "valid", false: "not valid"}[valid], g.title, abbreviate(v, 48))
 			if valid {
-				add(id, desc, echoed, needs(TextMessage(v)), echoText(v, TextFrame(v)))
+				add(id, desc, echoed, needs(TextMessage(v)), echoText(v, wstest.TextFrame(v)))
 			} else {
 				add(id, desc, failed1007, 0, func(s *Session) {
 					s.ExpectServerClose(1007)
-					s.Send(TextFrame(v))
+					s.Send(wstest.TextFrame(v))
 				})
 			}
 		}
@@ -190,13 +191,13 @@ func utf8Cases() []Case {
 	mixed := slices.Concat([]byte("a"), []byte("κ"), []byte("€"), []byte("𝄞"), []byte("z"))
 	for i := 1; i < len(mixed); i++ {
 		add(fmt.Sprintf("6.24.%d", i), fmt.Sprintf("Send valid text a κ € 𝄞 z (% x) in 2 frames split after byte %d%s.", mixed, i, insideRune(mixed, i)),
-			echoed, EchoText, echoText(mixed, TextFrame(mixed[:i]).NotFin(), ContFrame(mixed[i:])))
+			echoed, EchoText, echoText(mixed, wstest.TextFrame(mixed[:i]).NotFin(), wstest.ContFrame(mixed[i:])))
 	}
 	for i := 1; i < len(mixed); i++ {
 		add(fmt.Sprintf("6.25.%d", i), fmt.Sprintf("Send valid text a κ € 𝄞 z in 1 frame written in 2 chops, split after payload byte %d%s, with a pause between.", i, insideRune(mixed, i)),
 			echoed, EchoText, func(s *Session) {
 				s.Expect(OK, TextMessage(mixed))
-				b := s.Encode(TextFrame(mixed))
+				b := s.Encode(wstest.TextFrame(mixed))
 				cut := len(b) - len(mixed) + i
 				s.SendRaw(b[:cut])
 				s.Pause(2 * framePause)
@@ -209,25 +210,25 @@ func utf8Cases() []Case {
 		add(fmt.Sprintf("6.26.%d", i), fmt.Sprintf("Send invalid text a κ F4 90 80 80 z (% x) in 2 frames split after byte %d.", invalid, i),
 			failed1007, 0, func(s *Session) {
 				s.ExpectServerClose(1007)
-				s.Send(TextFrame(invalid[:i]).NotFin(), ContFrame(invalid[i:]))
+				s.Send(wstest.TextFrame(invalid[:i]).NotFin(), wstest.ContFrame(invalid[i:]))
 			})
 	}
 	// 6.27: code points cut across frames and control frames.
 	add("6.27.1", "Send a text message whose last fragment ends inside a code point: 'a' E2 82 (fin=0), then an empty final continuation.",
 		failed1007, 0, func(s *Session) {
 			s.ExpectServerClose(1007)
-			s.Send(TextFrame(h("61 e2 82")).NotFin(), ContFrame(nil))
+			s.Send(wstest.TextFrame(h("61 e2 82")).NotFin(), wstest.ContFrame(nil))
 		})
 	add("6.27.2", "Send 'a' E2 (fin=0), then a ping, then 82 AC (fin=1): € cut by a control frame.",
 		"A pong, then the echo of 'a€'. Clean close with normal code.", EchoText, func(s *Session) {
 			s.Expect(OK, Pong([]byte("p")), TextMessage([]byte("a€")))
-			s.Send(TextFrame(h("61 e2")).NotFin(), PingFrame([]byte("p")), ContFrame(h("82 ac")))
+			s.Send(wstest.TextFrame(h("61 e2")).NotFin(), wstest.PingFrame([]byte("p")), wstest.ContFrame(h("82 ac")))
 		})
 	add("6.27.3", "Send a valid text message, then an invalid one, in one write.",
 		"The echo of the first, then 1007.", EchoText|EchoBeforeClose, func(s *Session) {
 			s.Expect(OK, TextMessage(kosme))
 			s.ExpectServerClose(1007)
-			s.Send(TextFrame(kosme), TextFrame(h("ce")))
+			s.Send(wstest.TextFrame(kosme), wstest.TextFrame(h("ce")))
 		})
 	return cs
 }
@@ -242,13 +243,13 @@ func failFast(s *Session, framed bool, p1, p2, p3 []byte) {
 	var parts [][]byte
 	if framed {
 		parts = [][]byte{
-			s.Encode(TextFrame(p1).NotFin()),
-			s.Encode(ContFrame(p2).NotFin()),
-			s.Encode(ContFrame(p3)),
+			s.Encode(wstest.TextFrame(p1).NotFin()),
+			s.Encode(wstest.ContFrame(p2).NotFin()),
+			s.Encode(wstest.ContFrame(p3)),
 		}
 	} else {
 		all := slices.Concat(p1, p2, p3)
-		b := s.Encode(TextFrame(all))
+		b := s.Encode(wstest.TextFrame(all))
 		a := len(b) - len(all) + len(p1)
 		parts = [][]byte{b[:a], b[a : a+len(p2)], b[a+len(p2):]}
 	}
@@ -261,14 +262,14 @@ func failFast(s *Session, framed bool, p1, p2, p3 []byte) {
 	}
 }
 
-func oneByteFragments(p []byte) []Frame {
-	var fs []Frame
+func oneByteFragments(p []byte) []wstest.Frame {
+	var fs []wstest.Frame
 	for i := range p {
-		var f Frame
+		var f wstest.Frame
 		if i == 0 {
-			f = TextFrame(p[:1])
+			f = wstest.TextFrame(p[:1])
 		} else {
-			f = ContFrame(p[i : i+1])
+			f = wstest.ContFrame(p[i : i+1])
 		}
 		if i < len(p)-1 {
 			f = f.NotFin()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"wsgate/internal/wstest"
 )
 
 // permessage-deflate (RFC 7692) as a client: offer parsing, checking the
@@ -175,12 +176,12 @@ func (d *deflateState) decompress(p []byte) ([]byte, error) {
 	} else {
 		r = flate.NewReaderDict(bytes.NewReader(in), d.history)
 	}
-	out, err := io.ReadAll(io.LimitReader(r, maxServerFrame+1))
+	out, err := io.ReadAll(io.LimitReader(r, wstest.MaxServerFrame+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(out) > maxServerFrame {
-		return nil, errFrameTooBig
+	if len(out) > wstest.MaxServerFrame {
+		return nil, wstest.ErrFrameTooBig
 	}
 	if !d.serverNoContext {
 		window := 1 << d.serverWindowBits
@@ -195,19 +196,19 @@ func (d *deflateState) decompress(p []byte) ([]byte, error) {
 // Deflate reports whether permessage-deflate was negotiated.
 func (s *Session) Deflate() bool { return s.pmd != nil }
 
-// SendCompressed sends one compressed data message (RSV1 on its first frame),
+// SendCompressed sends one compressed data message (wstest.RSV1 on its first frame),
 // cut in frames of frag compressed bytes when frag > 0.
 func (s *Session) SendCompressed(op byte, p []byte, frag int) {
 	z := s.pmd.compress(p)
 	if frag <= 0 || frag >= len(z) {
-		s.Send(RawFrame(op, z).WithRsv(RSV1))
+		s.Send(wstest.RawFrame(op, z).WithRsv(wstest.RSV1))
 		return
 	}
-	var frames []Frame
+	var frames []wstest.Frame
 	for off := 0; off < len(z); off += frag {
-		f := ContFrame(z[off:min(off+frag, len(z))])
+		f := wstest.ContFrame(z[off:min(off+frag, len(z))])
 		if off == 0 {
-			f = RawFrame(op, f.Payload).WithRsv(RSV1)
+			f = wstest.RawFrame(op, f.Payload).WithRsv(wstest.RSV1)
 		}
 		if off+frag < len(z) {
 			f = f.NotFin()

@@ -5,12 +5,13 @@
 //
 // # The client
 //
-// Each case speaks to the server over a raw net.Conn: it writes the opening
-// handshake by hand (Dial, RawExchange), then sends Frames that may break any
-// rule on purpose (RSV bits, reserved opcodes, non-minimal or MSB-set
+// Each case speaks to the server over a raw net.Conn with the raw client of
+// internal/wstest: it writes the opening handshake by hand (wstest.Dial,
+// wstest.RawExchange), then sends wstest.Frames that may break any rule on
+// purpose (RSV bits, reserved opcodes, non-minimal or MSB-set
 // lengths, a declared length that lies, no mask or a fixed mask) in one
 // write, frame by frame, or in chops of any size with pauses. A goroutine
-// reads the server's frames (ReadServerFrame) and turns them into events:
+// reads the server's frames (wstest.ReadFrame) and turns them into events:
 // data messages (reassembled, inflated when permessage-deflate was
 // negotiated), pings and pongs; the close frame and the end of TCP are kept
 // apart. Anything the server does wrong on the wire (masking, RSV bits,
@@ -49,7 +50,7 @@
 // binary bytes but not boundaries, adjacent binary messages are compared as
 // one stream. NewEchoServer is target (a), the wsio protocol layer alone;
 // StartWsgate, WsgateLineMode and WsgateBinaryMode run the wsgate binary as
-// target (b).
+// target (b), started by internal/launch.
 //
 // # Running
 //
@@ -58,13 +59,10 @@
 //	go test ./internal/conformance -run TestConformance -v -args -conformance.cases=6.4,7.9 -conformance.trace
 //	go test ./internal/conformance -run TestConformanceWsgate -v -args -conformance.wsgate=./wsgate -table
 //
-// A Makefile target could be:
-//
-//	conformance:
-//		$(GO) test ./internal/conformance -run TestConformance -v -args -table
+// `make conformance` runs the second line.
 //
 // TestConformance fails on any FAILED case or bad close except those listed
 // in knownFailures (conformance_test.go), which it reports as expected
 // failures; a listed case that passes fails the test so the list is kept
-// short. Main runs a target and prints the same table from other code.
+// short.
 package conformance

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf8"
+	"wsgate/internal/wstest"
 )
 
 // EventKind is what a received event is.
@@ -34,16 +35,16 @@ const (
 // messages and control frames (other than close), and the case's own marks.
 type Event struct {
 	Kind    EventKind
-	Op      byte // EvMessage: OpText or OpBinary
+	Op      byte // EvMessage: wstest.OpText or wstest.OpBinary
 	Payload []byte
 	Name    string // EvMark
 }
 
 // TextMessage is an expected text message.
-func TextMessage(p []byte) Event { return Event{Kind: EvMessage, Op: OpText, Payload: p} }
+func TextMessage(p []byte) Event { return Event{Kind: EvMessage, Op: wstest.OpText, Payload: p} }
 
 // BinaryMessage is an expected binary message.
-func BinaryMessage(p []byte) Event { return Event{Kind: EvMessage, Op: OpBinary, Payload: p} }
+func BinaryMessage(p []byte) Event { return Event{Kind: EvMessage, Op: wstest.OpBinary, Payload: p} }
 
 // Pong is an expected pong.
 func Pong(p []byte) Event { return Event{Kind: EvPong, Payload: p} }
@@ -54,11 +55,11 @@ func Mark(name string) Event { return Event{Kind: EvMark, Name: name} }
 func (e Event) String() string {
 	switch e.Kind {
 	case EvMessage:
-		return opName(e.Op) + " message " + describePayload(e.Payload)
+		return wstest.OpName(e.Op) + " message " + wstest.DescribePayload(e.Payload)
 	case EvPing:
-		return "ping " + describePayload(e.Payload)
+		return "ping " + wstest.DescribePayload(e.Payload)
 	case EvPong:
-		return "pong " + describePayload(e.Payload)
+		return "pong " + wstest.DescribePayload(e.Payload)
 	case EvMark:
 		return "mark " + e.Name + " (connection still open)"
 	}
@@ -171,12 +172,12 @@ func newSession(t Target, c Case) (*Session, error) {
 		k[i] = byte(s.rng.Uint32())
 	}
 	key := base64.StdEncoding.EncodeToString(k[:])
-	var extra []Header
+	var extra []wstest.Header
 	if c.Offer != "" {
-		extra = append(extra, Header{"Sec-WebSocket-Extensions", c.Offer})
+		extra = append(extra, wstest.Header{Name: "Sec-WebSocket-Extensions", Value: c.Offer})
 	}
 	s.trace.add("→ opening handshake, Sec-WebSocket-Key %s%s", key, map[bool]string{true: ", Sec-WebSocket-Extensions: " + c.Offer}[c.Offer != ""])
-	nc, br, resp, err := Dial(t.URL, key, extra, tm.Reply)
+	nc, br, resp, err := wstest.Dial(t.URL, key, extra, tm.Reply)
 	if err != nil {
 		if resp != nil {
 			s.trace.add("← %s", resp.Status)
@@ -226,7 +227,7 @@ func (s *Session) Expect(v Verdict, events ...Event) {
 	}
 	x := expectation{verdict: v, events: events, norm: s.normalize(events)}
 	for _, e := range x.norm {
-		if e.Kind == EvMessage && e.Op == OpBinary {
+		if e.Kind == EvMessage && e.Op == wstest.OpBinary {
 			x.binLen += len(e.Payload)
 		}
 	}
@@ -235,7 +236,7 @@ func (s *Session) Expect(v Verdict, events ...Event) {
 
 // echoNeeded is the echo that returning e takes.
 func echoNeeded(e Event) Echo {
-	if e.Op == OpText {
+	if e.Op == wstest.OpText {
 		if bytes.IndexByte(e.Payload, '\n') >= 0 {
 			return EchoText | EchoTextNewlines
 		}
@@ -285,7 +286,7 @@ func (s *Session) Timeouts() Timeouts { return s.tm }
 
 // ---- Sending ----
 
-func (s *Session) prep(f Frame) Frame {
+func (s *Session) prep(f wstest.Frame) wstest.Frame {
 	if !f.FixedMask {
 		binary.BigEndian.PutUint32(f.Mask[:], s.rng.Uint32())
 	}
@@ -293,7 +294,7 @@ func (s *Session) prep(f Frame) Frame {
 }
 
 // encode masks and encodes frames, traces them, and notes a close among them.
-func (s *Session) encode(frames []Frame) []byte {
+func (s *Session) encode(frames []wstest.Frame) []byte {
 	var b []byte
 	const show = 6
 	for i, f := range frames {
@@ -327,14 +328,14 @@ func (s *Session) write(b []byte) {
 }
 
 // Send writes the frames in one write.
-func (s *Session) Send(frames ...Frame) {
+func (s *Session) Send(frames ...wstest.Frame) {
 	b := s.encode(frames)
 	s.trace.add("→ wrote %s", describeBytes(b))
 	s.write(b)
 }
 
 // SendEach writes each frame with its own write, pausing between them.
-func (s *Session) SendEach(pause time.Duration, frames ...Frame) {
+func (s *Session) SendEach(pause time.Duration, frames ...wstest.Frame) {
 	for i, f := range frames {
 		if i > 0 && pause > 0 {
 			time.Sleep(pause)
@@ -345,7 +346,7 @@ func (s *Session) SendEach(pause time.Duration, frames ...Frame) {
 
 // SendChopped writes the frames' bytes in chops of the given size, pausing
 // between chops.
-func (s *Session) SendChopped(chop int, pause time.Duration, frames ...Frame) {
+func (s *Session) SendChopped(chop int, pause time.Duration, frames ...wstest.Frame) {
 	s.SendRawChopped(s.encode(frames), chop, pause)
 }
 
@@ -368,7 +369,7 @@ func (s *Session) SendRaw(b []byte) {
 
 // Encode masks and encodes frames without sending them (for cases that cut
 // the bytes themselves); a close among them counts as sent.
-func (s *Session) Encode(frames ...Frame) []byte { return s.encode(frames) }
+func (s *Session) Encode(frames ...wstest.Frame) []byte { return s.encode(frames) }
 
 func describeBytes(b []byte) string {
 	const show = 32
@@ -439,7 +440,7 @@ func (s *Session) readLoop() {
 	var msg []byte
 	var compressed bool
 	for {
-		f, err := ReadServerFrame(s.br)
+		f, err := wstest.ReadFrame(s.br)
 		now := time.Now()
 		if err != nil {
 			s.mu.Lock()
@@ -455,34 +456,34 @@ func (s *Session) readLoop() {
 			s.mu.Unlock()
 			return
 		}
-		s.trace.add("← %s", serverFrameSummary(f))
+		s.trace.add("← %s", f.Summary())
 		problems := f.Problems
 		var ev *Event
 		var cl *serverClose
 		startsCompressed := false
-		if f.Rsv&RSV1 != 0 {
-			if s.pmd != nil && (f.Op == OpText || f.Op == OpBinary) {
+		if f.Rsv&wstest.RSV1 != 0 {
+			if s.pmd != nil && (f.Op == wstest.OpText || f.Op == wstest.OpBinary) {
 				startsCompressed = true
 			} else {
-				problems = append(problems, fmt.Sprintf("RSV1 set on a %s frame (RFC 6455 5.2, RFC 7692 6)", opName(f.Op)))
+				problems = append(problems, fmt.Sprintf("wstest.RSV1 set on a %s frame (RFC 6455 5.2, RFC 7692 6)", wstest.OpName(f.Op)))
 			}
 		}
 		switch f.Op {
-		case OpPing:
+		case wstest.OpPing:
 			ev = &Event{Kind: EvPing, Payload: f.Payload}
-		case OpPong:
+		case wstest.OpPong:
 			ev = &Event{Kind: EvPong, Payload: f.Payload}
-		case OpClose:
+		case wstest.OpClose:
 			c, ps := parseServerClose(f.Payload)
 			c.at = now
 			cl = &c
 			problems = append(problems, ps...)
-		case OpText, OpBinary:
+		case wstest.OpText, wstest.OpBinary:
 			if op != 0 {
 				problems = append(problems, "new data message started before the previous one ended (RFC 6455 5.4)")
 			}
 			op, msg, compressed = f.Op, append([]byte(nil), f.Payload...), startsCompressed
-		case OpContinuation:
+		case wstest.OpContinuation:
 			if op == 0 {
 				problems = append(problems, "continuation frame with no message started (RFC 6455 5.4)")
 			} else {
@@ -497,7 +498,7 @@ func (s *Session) readLoop() {
 					problems = append(problems, "cannot inflate a compressed message: "+err.Error())
 				}
 			}
-			if op == OpText && !utf8.Valid(p) {
+			if op == wstest.OpText && !utf8.Valid(p) {
 				problems = append(problems, "text message with invalid UTF-8 (RFC 6455 8.1)")
 			}
 			ev = &Event{Kind: EvMessage, Op: op, Payload: p}
@@ -509,11 +510,11 @@ func (s *Session) readLoop() {
 			problems = append(problems, fmt.Sprintf("server sent close code %d, which may not be sent (RFC 6455 7.4.1, 7.4.2)", cl.code))
 		}
 		if s.close != nil {
-			problems = append(problems, fmt.Sprintf("%s frame after the server's close frame (RFC 6455 5.5.1)", opName(f.Op)))
+			problems = append(problems, fmt.Sprintf("%s frame after the server's close frame (RFC 6455 5.5.1)", wstest.OpName(f.Op)))
 		}
 		if ev != nil && s.close == nil {
 			s.events = append(s.events, *ev)
-			if ev.Kind == EvMessage && ev.Op == OpBinary {
+			if ev.Kind == EvMessage && ev.Op == wstest.OpBinary {
 				s.binLen += len(ev.Payload)
 			}
 		}
@@ -525,20 +526,6 @@ func (s *Session) readLoop() {
 		s.notifyLocked()
 		s.mu.Unlock()
 	}
-}
-
-func serverFrameSummary(f ServerFrame) string {
-	s := fmt.Sprintf("%s fin=%d", opName(f.Op), b2i(f.Fin))
-	if f.Rsv != 0 {
-		s += fmt.Sprintf(" rsv=%d", f.Rsv)
-	}
-	if f.Masked {
-		s += " MASKED"
-	}
-	if f.Op == OpClose && len(f.Payload) >= 2 {
-		return s + fmt.Sprintf(" code=%d reason=%q", binary.BigEndian.Uint16(f.Payload), f.Payload[2:])
-	}
-	return s + " " + describePayload(f.Payload)
 }
 
 func describeReadErr(err error) string {
@@ -603,7 +590,7 @@ func (s *Session) finish() {
 		mustClose := !s.sentClose && s.close == nil && s.readErr == nil
 		s.mu.Unlock()
 		if mustClose {
-			s.Send(CloseFrame(1000, ""))
+			s.Send(wstest.CloseFrame(1000, ""))
 		}
 		s.waitUntil(closedOrGone, s.tm.Reply)
 	}
@@ -627,14 +614,14 @@ func (s *Session) finish() {
 // replyTo is our answer to the server's close frame: its code echoed
 // (RFC 6455 5.5.1), nothing for an empty one, 1002 for a code that may not
 // be sent.
-func replyTo(c *serverClose) Frame {
+func replyTo(c *serverClose) wstest.Frame {
 	switch {
 	case c.code == 1005:
-		return CloseFrame(-1, "")
+		return wstest.CloseFrame(-1, "")
 	case sendableCode(c.code):
-		return CloseFrame(c.code, "")
+		return wstest.CloseFrame(c.code, "")
 	}
-	return CloseFrame(1002, "")
+	return wstest.CloseFrame(1002, "")
 }
 
 // normalize rewrites events to what the target can echo: on a target that
@@ -646,11 +633,11 @@ func (s *Session) normalize(evs []Event) []Event {
 	}
 	var out []Event
 	for _, e := range evs {
-		if e.Kind == EvMessage && e.Op == OpBinary {
+		if e.Kind == EvMessage && e.Op == wstest.OpBinary {
 			if len(e.Payload) == 0 {
 				continue
 			}
-			if n := len(out); n > 0 && out[n-1].Kind == EvMessage && out[n-1].Op == OpBinary {
+			if n := len(out); n > 0 && out[n-1].Kind == EvMessage && out[n-1].Op == wstest.OpBinary {
 				out[n-1].Payload = append(out[n-1].Payload, e.Payload...)
 				continue
 			}

@@ -1,9 +1,7 @@
 package conformance
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"wsgate/internal/launch"
 	"wsgate/wsio"
 )
 
@@ -188,65 +187,21 @@ func StartWsgate(o WsgateOptions) (Target, error) {
 	args = append(args, o.Command...)
 	cmd := exec.Command(o.Binary, args...)
 	cmd.Stderr = o.Stderr
-	out, err := cmd.StdoutPipe()
+	srv, err := launch.Start(cmd, 10*time.Second)
 	if err != nil {
 		return Target{}, err
 	}
-	if err := cmd.Start(); err != nil {
-		return Target{}, err
-	}
-	stop := func() error {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			return <-done
-		}
-	}
-	// wsgate prints "wsgate VERSION listening on ws://ADDR/ ..." once ready.
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		sent := false
-		for sc.Scan() {
-			if sent {
-				continue
-			}
-			for _, f := range strings.Fields(sc.Text()) {
-				if strings.HasPrefix(f, "ws://") {
-					found <- f
-					sent = true
-					break
-				}
-			}
-		}
-		if !sent {
-			close(found)
-		}
-	}()
-	select {
-	case u, ok := <-found:
-		if !ok {
-			stop()
-			return Target{}, errors.New("wsgate exited without printing its URL")
-		}
-		name := "wsgate " + strings.Join(append(append([]string{}, o.Flags...), o.Command...), " ")
-		return Target{
-			Name:           name,
-			URL:            u,
-			Echo:           o.Echo,
-			MaxMessageSize: o.MaxMessageSize,
-			PlainHTTP:      true,
-			Close:          stop,
-		}, nil
-	case <-time.After(10 * time.Second):
-		stop()
-		return Target{}, errors.New("wsgate did not print its URL within 10s")
-	}
+	return Target{
+		Name:           "wsgate " + strings.Join(append(append([]string{}, o.Flags...), o.Command...), " "),
+		URL:            srv.Addrs.URL + "/",
+		Echo:           o.Echo,
+		MaxMessageSize: o.MaxMessageSize,
+		PlainHTTP:      true,
+		Close: func() error {
+			srv.Stop(syscall.SIGTERM, 5*time.Second)
+			return srv.Err()
+		},
+	}, nil
 }
 
 // WsgateLineMode is wsgate in line mode running cat: each text message

@@ -1,17 +1,17 @@
-package main
+package e2e
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+
+	"wsgate/internal/launch"
 )
 
 // A program that never reads its stdin holds the reading of its client
@@ -75,15 +75,14 @@ func waitMarkedGone(t *testing.T, marker string, within time.Duration) {
 }
 
 func TestStuckStdinShutdown(t *testing.T) {
-	bin := buildWsgate(t)
 	marker := strconv.FormatInt(time.Now().UnixNano()%1e9, 10)
 	t.Cleanup(func() { killMarked(marker) })
-	srv := startWsgate(t, bin, append([]string{"--port", "0", "--closems", "100", "--killms", "300"}, stuckBackend(marker)...)...)
-	c := dialReady(t, fmt.Sprintf("ws://127.0.0.1:%d/", srv.port))
+	srv := startWsgate(t, append([]string{"--closems", "100", "--killms", "300"}, stuckBackend(marker)...)...)
+	c := dialReady(t, srv.wsURL())
 	fillStdin(t, c) // the server is now blocked writing the program's stdin
 
 	start := time.Now()
-	srv.cmd.Process.Signal(syscall.SIGTERM)
+	srv.terminate(t)
 	srv.wait(t) // exit status 0
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("shutdown took %v with a program that does not read its stdin", d)
@@ -92,12 +91,11 @@ func TestStuckStdinShutdown(t *testing.T) {
 }
 
 func TestStuckStdinClientLeaves(t *testing.T) {
-	bin := buildWsgate(t)
 	marker := strconv.FormatInt(time.Now().UnixNano()%1e9, 10)
 	t.Cleanup(func() { killMarked(marker) })
-	srv := startWsgate(t, bin, append([]string{"--port", "0", "--ping-interval", "200ms", "--ping-timeout", "1s",
+	srv := startWsgate(t, append([]string{"--ping-interval", "200ms", "--ping-timeout", "1s",
 		"--closems", "100", "--killms", "300"}, stuckBackend(marker)...)...)
-	c := dialReady(t, fmt.Sprintf("ws://127.0.0.1:%d/", srv.port))
+	c := dialReady(t, srv.wsURL())
 	fillStdin(t, c)
 	c.CloseNow() // the client leaves without a close handshake
 
@@ -109,11 +107,10 @@ func TestStuckStdinClientLeaves(t *testing.T) {
 }
 
 func TestStuckStdinPatientClientStays(t *testing.T) {
-	bin := buildWsgate(t)
 	marker := strconv.FormatInt(time.Now().UnixNano()%1e9, 10)
 	t.Cleanup(func() { killMarked(marker) })
-	srv := startWsgate(t, bin, append([]string{"--port", "0", "--ping-interval", "200ms", "--ping-timeout", "600ms"}, stuckBackend(marker)...)...)
-	c := dialReady(t, fmt.Sprintf("ws://127.0.0.1:%d/", srv.port))
+	srv := startWsgate(t, append([]string{"--ping-interval", "200ms", "--ping-timeout", "600ms"}, stuckBackend(marker)...)...)
+	c := dialReady(t, srv.wsURL())
 
 	// Fill without timing out on our side: a write that blocks is fine.
 	msg := []byte(strings.Repeat("x", 64<<10))
@@ -129,8 +126,8 @@ func TestStuckStdinPatientClientStays(t *testing.T) {
 	// Several ping timeouts pass while the client's bytes wait unread: it
 	// is there, the program is slow. It must not be dropped.
 	time.Sleep(2 * time.Second)
-	if strings.Contains(srv.stderr.String(), "dropped") {
-		t.Fatalf("a client whose data waits for the program was dropped:\n%s", tail(srv.stderr.String(), 2000))
+	if strings.Contains(srv.Log.String(), "dropped") {
+		t.Fatalf("a client whose data waits for the program was dropped:\n%s", launch.Tail(srv.Log.String(), 2000))
 	}
 	if len(markedPids(marker)) == 0 {
 		t.Fatal("the program was stopped while its client was still there")
@@ -139,13 +136,13 @@ func TestStuckStdinPatientClientStays(t *testing.T) {
 }
 
 // waitLog waits until wsgate's log matches pattern.
-func waitLog(t *testing.T, srv *wsgateProc, pattern string, within time.Duration) {
+func waitLog(t *testing.T, srv server, pattern string, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	re := regexp.MustCompile(pattern)
-	for !re.MatchString(srv.stderr.String()) {
+	for !re.MatchString(srv.Log.String()) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no log line matching %q within %v:\n%s", pattern, within, tail(srv.stderr.String(), 3000))
+			t.Fatalf("no log line matching %q within %v:\n%s", pattern, within, launch.Tail(srv.Log.String(), 3000))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

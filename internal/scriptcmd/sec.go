@@ -1,4 +1,4 @@
-package main
+package scriptcmd
 
 // The scenario commands of the security and configuration scenarios
 // (testscripts/sec-*.txtar):
@@ -61,14 +61,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -103,9 +100,7 @@ func (s *secHeaders) Set(v string) error {
 	return nil
 }
 
-var secListeningRE = regexp.MustCompile(`(?m)^wsgate \S+ listening on (.*)$`)
-
-func secCmdStart(ts *testscript.TestScript, neg bool, args []string) {
+func cmdSecStart(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("sec-start cannot be negated; use ! wsgate-run for a failing start")
 	}
@@ -113,73 +108,49 @@ func secCmdStart(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) > 0 && args[0] == "-noaddr" {
 		addr, args = false, args[1:]
 	}
-	env, rest := scSplitEnvArgs(args)
+	env, rest := splitEnvArgs(args)
 	if len(rest) == 0 {
 		ts.Fatalf("usage: sec-start [-noaddr] [NAME=VALUE...] FLAGS... COMMAND [ARGS...]")
 	}
 	if addr {
 		rest = append([]string{"--address", "127.0.0.1", "--port", "0"}, rest...)
 	}
-	line := scLaunch(ts, env, rest)
-	fmt.Fprintln(ts.Stdout(), line)
-	secSetAddresses(ts, strings.Fields(secListeningRE.FindStringSubmatch(line)[1]))
-}
-
-// secSetAddresses sets the scenario's variables from the addresses of a
-// listening line; the first of each kind wins.
-func secSetAddresses(ts *testscript.TestScript, fields []string) {
-	set := map[string]bool{}
-	setOnce := func(name, value string) {
-		if !set[name] {
-			set[name] = true
+	srv := startServer(ts, env, rest)
+	fmt.Fprintln(ts.Stdout(), srv.Line)
+	a := srv.Addrs
+	for name, value := range map[string]string{"REDIRPORT": a.RedirectPort, "SOCKET": a.Socket} {
+		if value != "" {
 			ts.Setenv(name, value)
 		}
 	}
-	for i := 0; i < len(fields); i++ {
-		f := fields[i]
-		switch {
-		case f == "(redirect)" && i+1 < len(fields):
-			i++
-			if _, port, err := net.SplitHostPort(strings.TrimSuffix(strings.TrimPrefix(fields[i], "http://"), "/")); err == nil {
-				setOnce("REDIRPORT", port)
-			}
-		case strings.HasPrefix(f, "unix:"):
-			setOnce("SOCKET", strings.TrimPrefix(f, "unix:"))
-		case strings.HasPrefix(f, "ws://"), strings.HasPrefix(f, "wss://"):
-			scheme, hostport, _ := strings.Cut(strings.TrimSuffix(f, "/"), "://")
-			if set["HOSTPORT"] {
-				continue
-			}
-			_, port, err := net.SplitHostPort(hostport)
-			ts.Check(err)
-			setOnce("HOSTPORT", hostport)
-			setOnce("PORT", port)
-			setOnce("URL", scheme+"://"+hostport)
-			if scheme == "wss" {
-				setOnce("HTTPS", "https://"+hostport)
-			} else {
-				setOnce("HTTP", "http://"+hostport)
-			}
+	if a.URL != "" {
+		ts.Setenv("HOSTPORT", a.HostPort)
+		ts.Setenv("PORT", a.Port)
+		ts.Setenv("URL", a.URL)
+		if a.Scheme == "wss" {
+			ts.Setenv("HTTPS", a.HTTP())
+		} else {
+			ts.Setenv("HTTP", a.HTTP())
 		}
 	}
 }
 
-func secCmdSignal(ts *testscript.TestScript, neg bool, args []string) {
+func cmdSecSignal(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: sec-signal SIGNAL")
 	}
-	sig, ok := scSignals[strings.TrimPrefix(args[0], "SIG")]
+	sig, ok := signals[strings.TrimPrefix(args[0], "SIG")]
 	if !ok {
 		ts.Fatalf("unknown signal %q", args[0])
 	}
-	p := scStateOf(ts).server
-	if p == nil || p.exited() {
+	p := scenarioOf(ts).server
+	if p == nil || p.Exited() {
 		ts.Fatalf("no running wsgate to signal")
 	}
-	ts.Check(p.cmd.Process.Signal(sig))
+	ts.Check(p.Signal(sig))
 }
 
-func secCmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: free-port VAR")
 	}
@@ -190,7 +161,7 @@ func secCmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv(args[0], fmt.Sprint(port))
 }
 
-func secCmdGencert(ts *testscript.TestScript, neg bool, args []string) {
+func cmdGencert(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 {
 		ts.Fatalf("usage: gencert NAME [HOST...]")
 	}
@@ -245,7 +216,7 @@ var secTLSVersions = map[string]uint16{
 	"1.0": tls.VersionTLS10, "1.1": tls.VersionTLS11, "1.2": tls.VersionTLS12, "1.3": tls.VersionTLS13,
 }
 
-func secCmdTLSDial(ts *testscript.TestScript, neg bool, args []string) {
+func cmdTLSDial(ts *testscript.TestScript, neg bool, args []string) {
 	fs := secFlags("tls-dial")
 	caFile := fs.String("cacert", "", "trust this certificate")
 	maxVersion := fs.String("max", "", "highest TLS version to offer")
@@ -307,7 +278,7 @@ func secHTTPClient(ts *testscript.TestScript, caFile, socket string) *http.Clien
 	}
 }
 
-func secCmdWSOnce(ts *testscript.TestScript, neg bool, args []string) {
+func cmdWSOnce(ts *testscript.TestScript, neg bool, args []string) {
 	fs := secFlags("ws-once")
 	caFile := fs.String("cacert", "", "trust this certificate")
 	socket := fs.String("unix", "", "dial this Unix socket")
@@ -330,7 +301,7 @@ func secCmdWSOnce(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("cannot connect to %s: %v", fs.Arg(0), err)
 		}
 		if resp != nil {
-			scPrintResponse(ts, resp)
+			printResponse(ts, resp)
 		} else {
 			fmt.Fprintf(ts.Stdout(), "error: %v\n", err)
 		}
@@ -342,14 +313,7 @@ func secCmdWSOnce(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	w := ts.Stdout()
 	// The 101's body is the connection: print the head only.
-	fmt.Fprintf(w, "HTTP %d\n", resp.StatusCode)
-	for _, k := range slices.Sorted(maps.Keys(resp.Header)) {
-		for _, v := range resp.Header[k] {
-			if k != "Date" {
-				fmt.Fprintf(w, "%s: %s\n", k, v)
-			}
-		}
-	}
+	printHeader(w, resp.StatusCode, resp.Header)
 	fmt.Fprintln(w)
 	for _, m := range fs.Args()[1:] {
 		ts.Check(conn.Write(ctx, websocket.MessageText, []byte(m)))
@@ -358,7 +322,7 @@ func secCmdWSOnce(ts *testscript.TestScript, neg bool, args []string) {
 		for {
 			typ, data, err := conn.Read(ctx)
 			if err != nil {
-				fmt.Fprintln(w, scDescribeEnd(err))
+				fmt.Fprintln(w, describeEnd(err))
 				return
 			}
 			if typ == websocket.MessageBinary {
@@ -371,7 +335,7 @@ func secCmdWSOnce(ts *testscript.TestScript, neg bool, args []string) {
 	for range fs.Args()[1:] {
 		typ, data, err := conn.Read(ctx)
 		if err != nil {
-			ts.Fatalf("reading a message: %s", scDescribeEnd(err))
+			ts.Fatalf("reading a message: %s", describeEnd(err))
 		}
 		if typ == websocket.MessageBinary {
 			fmt.Fprintf(w, "recv binary %x\n", data)
@@ -384,7 +348,7 @@ func secCmdWSOnce(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-func secCmdGet(ts *testscript.TestScript, neg bool, args []string) {
+func cmdSecGet(ts *testscript.TestScript, neg bool, args []string) {
 	fs := secFlags("sec-get")
 	caFile := fs.String("cacert", "", "trust this certificate")
 	socket := fs.String("unix", "", "dial this Unix socket")
@@ -410,11 +374,11 @@ func secCmdGet(ts *testscript.TestScript, neg bool, args []string) {
 		resp.Body.Close()
 		ts.Fatalf("GET %s: HTTP %d, want the request to fail", fs.Arg(0), resp.StatusCode)
 	default:
-		scPrintResponse(ts, resp)
+		printResponse(ts, resp)
 	}
 }
 
-func secCmdHtpasswd(ts *testscript.TestScript, neg bool, args []string) {
+func cmdHtpasswd(ts *testscript.TestScript, neg bool, args []string) {
 	fs := secFlags("htpasswd-bcrypt")
 	cost := fs.Int("cost", bcrypt.MinCost, "bcrypt cost")
 	if err := fs.Parse(args); neg || err != nil || fs.NArg() != 3 {
@@ -429,7 +393,7 @@ func secCmdHtpasswd(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(errors.Join(err, f.Close()))
 }
 
-func secCmdIsRoot(ts *testscript.TestScript, neg bool, args []string) {
+func cmdIsRoot(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 0 {
 		ts.Fatalf("usage: is-root")
 	}
@@ -444,7 +408,7 @@ func secCmdIsRoot(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Logf("running as root")
 }
 
-func secCmdReverseName(ts *testscript.TestScript, neg bool, args []string) {
+func cmdReverseName(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: reverse-name ADDR VAR")
 	}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"regexp"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"wsgate/internal/launch"
 )
 
 // TestBrowserCompression: Chromium offers permessage-deflate, wsgate
@@ -16,8 +18,7 @@ import (
 // compressed.
 func TestBrowserCompression(t *testing.T) {
 	requireChromium(t)
-	bin := buildWsgate(t)
-	srv := startWsgate(t, bin, "--port", "0", "--permessage-deflate", "./testscripts/echo.pl")
+	srv := startWsgate(t, "--permessage-deflate", "./testscripts/echo.pl")
 	b := newBrowser(t)
 
 	b.do(t, "opening the console, which connects",
@@ -44,9 +45,9 @@ func TestBrowserCompression(t *testing.T) {
 	b.do(t, "clicking Disconnect", chromedp.Click(chromedp.CSS("#connect")))
 	deadline := time.Now().Add(10 * time.Second)
 	access := regexp.MustCompile(`msg=connection .*compressed=true`)
-	for !access.MatchString(srv.stderr.String()) {
+	for !access.MatchString(srv.Log.String()) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no access line with compressed=true in wsgate's log:\n%s", tail(srv.stderr.String(), 4000))
+			t.Fatalf("no access line with compressed=true in wsgate's log:\n%s", launch.Tail(srv.Log.String(), 4000))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

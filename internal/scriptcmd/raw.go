@@ -1,4 +1,4 @@
-package main
+package scriptcmd
 
 // Scenario commands that speak to wsgate below what a WebSocket library
 // allows: raw frames, raw TCP. They exist for the protocol scenarios (bad
@@ -56,16 +56,19 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"wsgate/internal/launch"
+	"wsgate/internal/wstest"
 )
 
-// scRawKey is the Sec-WebSocket-Key of rawws (RFC 6455's example).
-const scRawKey = "dGhlIHNhbXBsZSBub25jZQ=="
+// rawKey is the Sec-WebSocket-Key of rawws (RFC 6455's example).
+const rawKey = "dGhlIHNhbXBsZSBub25jZQ=="
 
-// scRawMask is the masking key of every frame rawws sends.
-var scRawMask = [4]byte{0x37, 0xfa, 0x21, 0x3d}
+// rawMask is the masking key of every frame rawws sends.
+var rawMask = [4]byte{0x37, 0xfa, 0x21, 0x3d}
 
-// scRawConn is a raw connection and what it has received so far.
-type scRawConn struct {
+// rawConn is a raw connection and what it has received so far.
+type rawConn struct {
 	conn    net.Conn
 	start   time.Time // when the TCP connection was made
 	writeMu sync.Mutex
@@ -78,13 +81,13 @@ type scRawConn struct {
 	endAt   time.Time
 }
 
-func scRawDial(ts *testscript.TestScript) *scRawConn {
-	conn, err := net.DialTimeout("tcp", ts.Getenv("HOSTPORT"), scWsTimeout)
+func rawDial(ts *testscript.TestScript) *rawConn {
+	conn, err := net.DialTimeout("tcp", ts.Getenv("HOSTPORT"), wsTimeout)
 	ts.Check(err)
-	return &scRawConn{conn: conn, start: time.Now(), changed: make(chan struct{}), done: make(chan struct{})}
+	return &rawConn{conn: conn, start: time.Now(), changed: make(chan struct{}), done: make(chan struct{})}
 }
 
-func (r *scRawConn) printf(format string, args ...any) {
+func (r *rawConn) printf(format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	fmt.Fprintf(&r.out, format, args...)
@@ -92,7 +95,7 @@ func (r *scRawConn) printf(format string, args ...any) {
 	r.changed = make(chan struct{})
 }
 
-func (r *scRawConn) write(p []byte) error {
+func (r *rawConn) write(p []byte) error {
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
 	_, err := r.conn.Write(p)
@@ -100,19 +103,19 @@ func (r *scRawConn) write(p []byte) error {
 }
 
 // writeClose sends a close frame with payload p unless one was sent.
-func (r *scRawConn) writeClose(p []byte) error {
+func (r *rawConn) writeClose(p []byte) error {
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
 	if r.closed {
 		return nil
 	}
 	r.closed = true
-	_, err := r.conn.Write(scRawFrame(0x88, p, true))
+	_, err := r.conn.Write(rawFrame(0x88, p, true))
 	return err
 }
 
 // end records how the connection ended.
-func (r *scRawConn) end(err error) {
+func (r *rawConn) end(err error) {
 	if err == nil || errors.Is(err, io.EOF) {
 		r.printf("EOF\n")
 	} else {
@@ -125,7 +128,7 @@ func (r *scRawConn) end(err error) {
 }
 
 // waitFor waits until what was received matches re.
-func (r *scRawConn) waitFor(ts *testscript.TestScript, re *regexp.Regexp, deadline time.Time) {
+func (r *rawConn) waitFor(ts *testscript.TestScript, re *regexp.Regexp, deadline time.Time) {
 	for {
 		r.mu.Lock()
 		out, changed := r.out.String(), r.changed
@@ -143,7 +146,7 @@ func (r *scRawConn) waitFor(ts *testscript.TestScript, re *regexp.Regexp, deadli
 
 // finish waits for the end of the connection, checks its timing and prints
 // what was received.
-func (r *scRawConn) finish(ts *testscript.TestScript, within, after time.Duration) {
+func (r *rawConn) finish(ts *testscript.TestScript, within, after time.Duration) {
 	select {
 	case <-r.done:
 	case <-time.After(time.Until(r.start.Add(within))):
@@ -164,11 +167,11 @@ func (r *scRawConn) finish(ts *testscript.TestScript, within, after time.Duratio
 	ts.Stdout().Write(r.out.Bytes())
 }
 
-// scRawFlags parses the options common to rawws and rawtcp.
-func scRawFlags(name string, args []string, extra func(fs *flag.FlagSet)) (within, after time.Duration, steps []string, err error) {
+// rawFlags parses the options common to rawws and rawtcp.
+func rawFlags(name string, args []string, extra func(fs *flag.FlagSet)) (within, after time.Duration, steps []string, err error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.DurationVar(&within, "within", scWsTimeout, "longest time until the connection ends")
+	fs.DurationVar(&within, "within", wsTimeout, "longest time until the connection ends")
 	fs.DurationVar(&after, "after", 0, "shortest time until the connection ends")
 	if extra != nil {
 		extra(fs)
@@ -177,41 +180,41 @@ func scRawFlags(name string, args []string, extra func(fs *flag.FlagSet)) (withi
 	return within, after, fs.Args(), err
 }
 
-type scHeaderList []string
+type headerList []string
 
-func (h *scHeaderList) String() string     { return strings.Join(*h, ", ") }
-func (h *scHeaderList) Set(v string) error { *h = append(*h, v); return nil }
+func (h *headerList) String() string     { return strings.Join(*h, ", ") }
+func (h *headerList) Set(v string) error { *h = append(*h, v); return nil }
 
-func scCmdRawWS(ts *testscript.TestScript, neg bool, args []string) {
+func cmdRawWS(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("rawws cannot be negated; check what it prints")
 	}
 	path := "/"
-	var headers scHeaderList
-	within, after, steps, err := scRawFlags("rawws", args, func(fs *flag.FlagSet) {
+	var headers headerList
+	within, after, steps, err := rawFlags("rawws", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&path, "path", "/", "request path")
 		fs.Var(&headers, "H", "extra request header")
 	})
 	if err != nil {
 		ts.Fatalf("usage: rawws [-path PATH] [-H 'Name: value']... [-within D] [-after D] STEP... (%v)", err)
 	}
-	r := scRawDial(ts)
+	r := rawDial(ts)
 	defer r.conn.Close()
 	r.conn.SetDeadline(r.start.Add(within + time.Second)) // finish reports the timeout first
-	req := "GET " + path + " HTTP/1.1\r\nHost: " + ts.Getenv("HOSTPORT") +
-		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + scRawKey +
-		"\r\nSec-WebSocket-Version: 13\r\n"
+	hostport := ts.Getenv("HOSTPORT")
+	req := wstest.UpgradeHeaders(rawKey)
 	for _, h := range headers {
-		req += h + "\r\n"
+		name, value, _ := strings.Cut(h, ":")
+		req = append(req, wstest.Header{Name: name, Value: strings.TrimSpace(value)})
 	}
-	ts.Check(r.write([]byte(req + "\r\n")))
+	ts.Check(r.write(wstest.RequestBytes("GET", path, "HTTP/1.1", hostport, req)))
 	br := bufio.NewReader(r.conn)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		ts.Fatalf("reading the handshake response: %v", err)
 	}
 	var head bytes.Buffer
-	scPrintHeader(&head, resp.StatusCode, resp.Header)
+	printHeader(&head, resp.StatusCode, resp.Header)
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		ts.Fatalf("the upgrade failed:\n%s", head.String())
 	}
@@ -223,21 +226,21 @@ func scCmdRawWS(ts *testscript.TestScript, neg bool, args []string) {
 		switch kind {
 		case "text", "binary":
 			op := map[string]byte{"text": 0x81, "binary": 0x82}[kind]
-			ts.Check(r.write(scRawFrame(op, scUnescape(ts, arg), true)))
+			ts.Check(r.write(rawFrame(op, unescape(ts, arg), true)))
 		case "textn":
 			n, s, ok := strings.Cut(arg, ":")
 			count, err := strconv.Atoi(n)
 			if !ok || err != nil {
 				ts.Fatalf("bad step %q: want textn:N:S", step)
 			}
-			ts.Check(r.write(scRawFrame(0x81, bytes.Repeat(scUnescape(ts, s), count), true)))
+			ts.Check(r.write(rawFrame(0x81, bytes.Repeat(unescape(ts, s), count), true)))
 		case "frame", "unmasked":
 			b0, s, ok := strings.Cut(arg, ":")
 			first, err := strconv.ParseUint(b0, 16, 8)
 			if !ok || err != nil {
 				ts.Fatalf("bad step %q: want %s:HH:S", step, kind)
 			}
-			ts.Check(r.write(scRawFrame(byte(first), scUnescape(ts, s), kind == "frame")))
+			ts.Check(r.write(rawFrame(byte(first), unescape(ts, s), kind == "frame")))
 		case "close":
 			code, err := strconv.ParseUint(arg, 10, 16)
 			if err != nil {
@@ -245,7 +248,7 @@ func scCmdRawWS(ts *testscript.TestScript, neg bool, args []string) {
 			}
 			ts.Check(r.writeClose(binary.BigEndian.AppendUint16(nil, uint16(code))))
 		case "raw":
-			ts.Check(r.write(scDecodeHex(ts, arg)))
+			ts.Check(r.write(decodeHex(ts, arg)))
 		case "sleep":
 			d, err := time.ParseDuration(arg)
 			ts.Check(err)
@@ -261,135 +264,76 @@ func scCmdRawWS(ts *testscript.TestScript, neg bool, args []string) {
 	r.finish(ts, within, after)
 }
 
-// scRawFrame is one frame from a client: first byte b0, payload p, masked
-// with scRawMask or not.
-func scRawFrame(b0 byte, p []byte, masked bool) []byte {
-	maskBit := byte(0)
-	if masked {
-		maskBit = 0x80
-	}
-	f := []byte{b0}
-	switch n := len(p); {
-	case n < 126:
-		f = append(f, maskBit|byte(n))
-	case n < 1<<16:
-		f = binary.BigEndian.AppendUint16(append(f, maskBit|126), uint16(n))
-	default:
-		f = binary.BigEndian.AppendUint64(append(f, maskBit|127), uint64(n))
-	}
-	if !masked {
-		return append(f, p...)
-	}
-	f = append(f, scRawMask[:]...)
-	for i, b := range p {
-		f = append(f, b^scRawMask[i%4])
-	}
-	return f
+// rawFrame is one frame from rawws: first byte b0 (FIN, RSV bits, opcode),
+// payload p, masked with rawMask or not.
+func rawFrame(b0 byte, p []byte, masked bool) []byte {
+	f := wstest.FrameFromFirstByte(b0, p).WithMask(rawMask)
+	f.Unmasked = !masked
+	return f.Encode()
 }
 
 // readFrames prints each frame the server sends until the connection ends.
-func (r *scRawConn) readFrames(br *bufio.Reader) {
+func (r *rawConn) readFrames(br *bufio.Reader) {
 	for {
-		var h [2]byte
-		if _, err := io.ReadFull(br, h[:]); err != nil {
+		f, err := wstest.ReadFrame(br)
+		if err != nil {
 			r.end(err)
 			return
 		}
-		fin, rsv1, op := h[0]&0x80 != 0, h[0]&0x40 != 0, h[0]&0x0f
-		n := int64(h[1] & 0x7f)
-		var ext []byte
-		switch n {
-		case 126:
-			ext = make([]byte, 2)
-		case 127:
-			ext = make([]byte, 8)
-		}
-		if _, err := io.ReadFull(br, ext); err != nil {
-			r.end(err)
-			return
-		}
-		if len(ext) == 2 {
-			n = int64(binary.BigEndian.Uint16(ext))
-		} else if len(ext) == 8 {
-			n = int64(binary.BigEndian.Uint64(ext))
-		}
-		var mask [4]byte
-		masked := h[1]&0x80 != 0
-		if masked {
-			if _, err := io.ReadFull(br, mask[:]); err != nil {
-				r.end(err)
-				return
-			}
-		}
-		if n > 64<<20 {
-			r.end(fmt.Errorf("a frame of %d bytes", n))
-			return
-		}
-		p := make([]byte, n)
-		if _, err := io.ReadFull(br, p); err != nil {
-			r.end(err)
-			return
-		}
-		for i := range p {
-			p[i] ^= mask[i%4]
-		}
-		var line strings.Builder
-		if masked {
-			line.WriteString("MASKED ") // a server must never mask
-		}
-		switch op {
-		case 0x1:
-			line.WriteString("text")
-		case 0x2:
-			line.WriteString("binary")
-		case 0x0:
-			line.WriteString("continuation")
-		case 0x8:
-			line.WriteString("close")
-		case 0x9:
-			line.WriteString("ping")
-		case 0xa:
-			line.WriteString("pong")
-		default:
-			fmt.Fprintf(&line, "opcode %d", op)
-		}
-		if !fin {
-			line.WriteString(" nofin")
-		}
-		if rsv1 {
-			inflated, err := io.ReadAll(flate.NewReader(io.MultiReader(bytes.NewReader(p), strings.NewReader("\x00\x00\xff\xff\x01\x00\x00\xff\xff"))))
-			fmt.Fprintf(&line, " rsv1 wire=%d", len(p))
-			if err != nil {
-				fmt.Fprintf(&line, " (inflate: %v)", err)
-			}
-			p = inflated
-			fmt.Fprintf(&line, " len=%d", len(p))
-		}
-		switch {
-		case op == 0x8 && len(p) >= 2:
-			code := binary.BigEndian.Uint16(p)
-			fmt.Fprintf(&line, " %d %q", code, p[2:])
-			r.writeClose(p[:2])
-		case op == 0x8:
-			r.writeClose(nil)
-		case op == 0x2:
-			fmt.Fprintf(&line, " %s", scTruncate(hex.EncodeToString(p), 400))
-		case len(p) > 0:
-			fmt.Fprintf(&line, " %s", scTruncate(strconv.Quote(string(p)), 400))
-		}
-		r.printf("%s\n", line.String())
+		r.printf("%s\n", r.describe(f))
 	}
 }
 
-func scCmdRawTCP(ts *testscript.TestScript, neg bool, args []string) {
+// describe is the line rawws prints for a frame; it answers a close frame.
+func (r *rawConn) describe(f wstest.ServerFrame) string {
+	var line strings.Builder
+	if f.Masked {
+		line.WriteString("MASKED ") // a server must never mask
+	}
+	switch f.Op {
+	case wstest.OpContinuation:
+		line.WriteString("continuation")
+	case wstest.OpText, wstest.OpBinary, wstest.OpClose, wstest.OpPing, wstest.OpPong:
+		line.WriteString(wstest.OpName(f.Op))
+	default:
+		fmt.Fprintf(&line, "opcode %d", f.Op)
+	}
+	if !f.Fin {
+		line.WriteString(" nofin")
+	}
+	p := f.Payload
+	if f.Rsv&wstest.RSV1 != 0 {
+		inflated, err := io.ReadAll(flate.NewReader(io.MultiReader(bytes.NewReader(p), strings.NewReader("\x00\x00\xff\xff\x01\x00\x00\xff\xff"))))
+		fmt.Fprintf(&line, " rsv1 wire=%d", len(p))
+		if err != nil {
+			fmt.Fprintf(&line, " (inflate: %v)", err)
+		}
+		p = inflated
+		fmt.Fprintf(&line, " len=%d", len(p))
+	}
+	switch {
+	case f.Op == wstest.OpClose && len(p) >= 2:
+		fmt.Fprintf(&line, " %d %q", binary.BigEndian.Uint16(p), p[2:])
+		r.writeClose(p[:2])
+	case f.Op == wstest.OpClose:
+		r.writeClose(nil)
+	case f.Op == wstest.OpBinary:
+		fmt.Fprintf(&line, " %s", truncate(hex.EncodeToString(p), 400))
+	case len(p) > 0:
+		fmt.Fprintf(&line, " %s", truncate(strconv.Quote(string(p)), 400))
+	}
+	return line.String()
+}
+
+func cmdRawTCP(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("rawtcp cannot be negated; check what it prints")
 	}
-	within, after, steps, err := scRawFlags("rawtcp", args, nil)
+	within, after, steps, err := rawFlags("rawtcp", args, nil)
 	if err != nil {
 		ts.Fatalf("usage: rawtcp [-within D] [-after D] STEP... (%v)", err)
 	}
-	r := scRawDial(ts)
+	r := rawDial(ts)
 	defer r.conn.Close()
 	r.conn.SetDeadline(r.start.Add(within + time.Second)) // finish reports the timeout first
 	go func() {
@@ -415,7 +359,7 @@ func scCmdRawTCP(ts *testscript.TestScript, neg bool, args []string) {
 		kind, arg, _ := strings.Cut(step, ":")
 		switch kind {
 		case "send":
-			ts.Check(r.write(scUnescape(ts, arg)))
+			ts.Check(r.write(unescape(ts, arg)))
 		case "sleep":
 			d, err := time.ParseDuration(arg)
 			ts.Check(err)
@@ -427,11 +371,11 @@ func scCmdRawTCP(ts *testscript.TestScript, neg bool, args []string) {
 	r.finish(ts, within, after)
 }
 
-func scCmdCIFail(ts *testscript.TestScript, neg bool, args []string) {
+func cmdCIFail(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: ci-fail MESSAGE")
 	}
-	if onCI() {
+	if launch.OnCI() {
 		ts.Fatalf("%s (CI is set, so this is a failure, not a skip)", args[0])
 	}
 	ts.Logf("%s (not under CI: the scenario may skip)", args[0])

@@ -1,56 +1,23 @@
-package main
+package scriptcmd
 
 // The proc scenario command, which looks for processes by a text in their
 // command line (backends put the scenario's $MARK there).
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"wsgate/internal/procfs"
 )
 
-const scProcPoll = 20 * time.Millisecond
+const procPoll = 20 * time.Millisecond
 
-type scProcInfo struct {
-	pid     int
-	cmdline string
-}
-
-// scFindProcs lists the live processes whose command line contains text.
-// Zombies have an empty command line and are not listed.
-func scFindProcs(text string) []scProcInfo {
-	var found []scProcInfo
-	if text == "" {
-		return nil
-	}
-	paths, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil || len(b) == 0 {
-			continue
-		}
-		cmdline := string(bytes.TrimRight(bytes.ReplaceAll(b, []byte{0}, []byte{' '}), " "))
-		if !strings.Contains(cmdline, text) {
-			continue
-		}
-		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		found = append(found, scProcInfo{pid, cmdline})
-	}
-	return found
-}
-
-func scCmdProc(ts *testscript.TestScript, neg bool, args []string) {
+func cmdProc(ts *testscript.TestScript, neg bool, args []string) {
 	fs := flag.NewFlagSet("proc", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	within := fs.Duration("within", 5*time.Second, "longest wait")
@@ -62,7 +29,7 @@ func scCmdProc(ts *testscript.TestScript, neg bool, args []string) {
 	start := time.Now()
 	deadline := start.Add(*within)
 	for {
-		found := scFindProcs(text)
+		found := procfs.Find(text)
 		took := time.Since(start).Round(time.Millisecond)
 		if !neg && len(found) > 0 {
 			ts.Logf("after %v: %d processes match %q", took, len(found), text)
@@ -71,7 +38,7 @@ func scCmdProc(ts *testscript.TestScript, neg bool, args []string) {
 		if neg && len(found) == 0 {
 			ts.Logf("after %v: no process matches %q", took, text)
 			if *after > 0 {
-				since := scStateOf(ts).lastEnd
+				since := scenarioOf(ts).lastEnd
 				if since.IsZero() {
 					ts.Fatalf("proc -after needs an earlier ws close or ws drop")
 				}
@@ -87,10 +54,10 @@ func scCmdProc(ts *testscript.TestScript, neg bool, args []string) {
 			}
 			var list []string
 			for _, p := range found {
-				list = append(list, fmt.Sprintf("%d %s", p.pid, p.cmdline))
+				list = append(list, fmt.Sprintf("%d %s", p.PID, p.Cmdline))
 			}
 			ts.Fatalf("after %v these processes still match %q:\n%s", *within, text, strings.Join(list, "\n"))
 		}
-		time.Sleep(scProcPoll)
+		time.Sleep(procPoll)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package scriptcmd
 
 // The ws scenario command: a WebSocket client built on
 // github.com/coder/websocket, an implementation independent of the server's,
@@ -52,7 +52,7 @@ package main
 //
 // Sizes (N, M, COUNT) are bytes, or a number with KiB or MiB.
 //
-// Every wait is bounded by scWsTimeout. Messages are read as they arrive and
+// Every wait is bounded by wsTimeout. Messages are read as they arrive and
 // queued, so waiting for "quiet" never disturbs the connection.
 
 import (
@@ -78,15 +78,15 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-const scWsTimeout = 10 * time.Second
+const wsTimeout = 10 * time.Second
 
-// scWsConn is one named client connection.
-type scWsConn struct {
+// wsConn is one named client connection.
+type wsConn struct {
 	name string
 	conn *websocket.Conn
 
 	mu      sync.Mutex
-	queue   []scWsEvent
+	queue   []wsEvent
 	changed chan struct{} // closed and replaced when an event is queued
 
 	// lastAt is when the last message taken by a receiving command arrived
@@ -95,28 +95,28 @@ type scWsConn struct {
 	lastAt time.Time
 }
 
-// scWsEvent is a received message, or (err != nil) the end of the connection.
-type scWsEvent struct {
+// wsEvent is a received message, or (err != nil) the end of the connection.
+type wsEvent struct {
 	typ  websocket.MessageType
 	data []byte
 	err  error
 	at   time.Time // when it arrived
 }
 
-func (e scWsEvent) String() string {
+func (e wsEvent) String() string {
 	switch {
 	case e.err != nil:
-		return "end of connection: " + scDescribeEnd(e.err)
+		return "end of connection: " + describeEnd(e.err)
 	case e.typ == websocket.MessageBinary:
-		return "binary message " + scTruncate(hex.EncodeToString(e.data), 400)
+		return "binary message " + truncate(hex.EncodeToString(e.data), 400)
 	default:
-		return "text message " + scTruncate(strconv.Quote(string(e.data)), 400)
+		return "text message " + truncate(strconv.Quote(string(e.data)), 400)
 	}
 }
 
-// scDescribeEnd says how a connection ended: "closed CODE REASON" for a close
+// describeEnd says how a connection ended: "closed CODE REASON" for a close
 // frame, or the error.
-func scDescribeEnd(err error) string {
+func describeEnd(err error) string {
 	var ce websocket.CloseError
 	if errors.As(err, &ce) {
 		return fmt.Sprintf("closed %d %s", int(ce.Code), ce.Reason)
@@ -125,11 +125,11 @@ func scDescribeEnd(err error) string {
 }
 
 // readLoop queues every message, then the error that ends the connection.
-func (c *scWsConn) readLoop() {
+func (c *wsConn) readLoop() {
 	for {
 		typ, data, err := c.conn.Read(context.Background())
 		c.mu.Lock()
-		c.queue = append(c.queue, scWsEvent{typ: typ, data: data, err: err, at: time.Now()})
+		c.queue = append(c.queue, wsEvent{typ: typ, data: data, err: err, at: time.Now()})
 		close(c.changed)
 		c.changed = make(chan struct{})
 		c.mu.Unlock()
@@ -141,7 +141,7 @@ func (c *scWsConn) readLoop() {
 
 // next returns the next event, waiting at most d. The final event (the end
 // of the connection) stays queued.
-func (c *scWsConn) next(d time.Duration) (scWsEvent, bool) {
+func (c *wsConn) next(d time.Duration) (wsEvent, bool) {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	for {
@@ -159,13 +159,13 @@ func (c *scWsConn) next(d time.Duration) (scWsEvent, bool) {
 		select {
 		case <-changed:
 		case <-timer.C:
-			return scWsEvent{}, false
+			return wsEvent{}, false
 		}
 	}
 }
 
 // end waits at most d for the end of the connection, skipping messages.
-func (c *scWsConn) end(d time.Duration) (error, bool) {
+func (c *wsConn) end(d time.Duration) (error, bool) {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	for {
@@ -185,21 +185,21 @@ func (c *scWsConn) end(d time.Duration) (error, bool) {
 	}
 }
 
-func (c *scWsConn) ended() bool {
+func (c *wsConn) ended() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := len(c.queue)
 	return n > 0 && c.queue[n-1].err != nil
 }
 
-func scCmdWS(ts *testscript.TestScript, neg bool, args []string) {
+func cmdWS(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 2 {
 		ts.Fatalf("usage: ws open|send|sendbin|recv|recvbin|recvbytes|recvuntil|settle|stream|quiet|closed|drain|close|drop NAME ARGS...")
 	}
 	sub, name, args := args[0], args[1], args[2:]
-	st := scStateOf(ts)
+	st := scenarioOf(ts)
 	if sub == "open" {
-		scWsOpen(ts, neg, name, args)
+		wsOpen(ts, neg, name, args)
 		return
 	}
 	if neg {
@@ -211,34 +211,34 @@ func scCmdWS(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	switch sub {
 	case "send", "sendbin":
-		opts, texts := scParseMsgOpts(ts, sub, args, "-bin -esc -repeat")
+		opts, texts := parseMsgOpts(ts, sub, args, "-bin -esc -repeat")
 		for _, a := range texts {
 			typ, p := websocket.MessageText, opts.payload(ts, a, sub == "sendbin")
 			if opts.bin || sub == "sendbin" {
 				typ = websocket.MessageBinary
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), scWsTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), wsTimeout)
 			err := c.conn.Write(ctx, typ, p)
 			cancel()
 			if err != nil {
-				ts.Fatalf("%s: send %q: %v", name, scTruncate(a, 100), err)
+				ts.Fatalf("%s: send %q: %v", name, truncate(a, 100), err)
 			}
 		}
 	case "recv", "recvbin":
-		opts, texts := scParseMsgOpts(ts, sub, args, "-esc -repeat -within -after")
+		opts, texts := parseMsgOpts(ts, sub, args, "-esc -repeat -within -after")
 		if len(texts) == 0 {
 			ts.Fatalf("usage: ws %s NAME [OPTIONS] MESSAGE...", sub)
 		}
-		var last scWsEvent
+		var last wsEvent
 		for i, a := range texts {
-			want := scWsEvent{typ: websocket.MessageText, data: opts.payload(ts, a, sub == "recvbin")}
+			want := wsEvent{typ: websocket.MessageText, data: opts.payload(ts, a, sub == "recvbin")}
 			if sub == "recvbin" {
 				want.typ = websocket.MessageBinary
 			}
-			ev, ok := c.next(scWsTimeout)
+			ev, ok := c.next(wsTimeout)
 			switch {
 			case !ok:
-				ts.Fatalf("%s: message %d: nothing arrived within %v; want %v", name, i+1, scWsTimeout, want)
+				ts.Fatalf("%s: message %d: nothing arrived within %v; want %v", name, i+1, wsTimeout, want)
 			case ev.err != nil || ev.typ != want.typ || !bytes.Equal(ev.data, want.data):
 				ts.Fatalf("%s: message %d: got %v\nwant %v", name, i+1, ev, want)
 			}
@@ -255,13 +255,13 @@ func scCmdWS(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		c.lastAt = last.at
 	case "recvbytes":
-		scWsRecvBytes(ts, c, args)
+		wsRecvBytes(ts, c, args)
 	case "recvuntil":
-		scWsRecvUntil(ts, c, args)
+		wsRecvUntil(ts, c, args)
 	case "settle":
-		scWsSettle(ts, c, args)
+		wsSettle(ts, c, args)
 	case "stream":
-		scWsStream(ts, c, args)
+		wsStream(ts, c, args)
 	case "quiet":
 		if len(args) != 1 {
 			ts.Fatalf("usage: ws quiet NAME DURATION")
@@ -281,9 +281,9 @@ func scCmdWS(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) == 2 {
 			reason = args[1]
 		}
-		ev, ok := c.next(scWsTimeout)
+		ev, ok := c.next(wsTimeout)
 		if !ok {
-			ts.Fatalf("%s: the server did not close within %v", name, scWsTimeout)
+			ts.Fatalf("%s: the server did not close within %v", name, wsTimeout)
 		}
 		if ev.err == nil {
 			ts.Fatalf("%s: want close %d %q, got %v", name, code, reason, ev)
@@ -293,15 +293,15 @@ func scCmdWS(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("%s: want close %d %q, got %v", name, code, reason, ev)
 		}
 	case "drain":
-		deadline := time.Now().Add(scWsTimeout)
+		deadline := time.Now().Add(wsTimeout)
 		for {
 			ev, ok := c.next(time.Until(deadline))
 			if !ok {
-				ts.Fatalf("%s: the server did not close within %v", name, scWsTimeout)
+				ts.Fatalf("%s: the server did not close within %v", name, wsTimeout)
 			}
 			switch {
 			case ev.err != nil:
-				fmt.Fprintln(ts.Stdout(), scDescribeEnd(ev.err))
+				fmt.Fprintln(ts.Stdout(), describeEnd(ev.err))
 				return
 			case ev.typ == websocket.MessageBinary:
 				fmt.Fprintf(ts.Stdout(), "binary %x\n", ev.data)
@@ -322,22 +322,22 @@ func scCmdWS(ts *testscript.TestScript, neg bool, args []string) {
 		st.lastEnd = time.Now()
 		if c.ended() {
 			err, _ := c.end(0)
-			ts.Fatalf("%s: cannot close, the connection already ended (%s)", name, scDescribeEnd(err))
+			ts.Fatalf("%s: cannot close, the connection already ended (%s)", name, describeEnd(err))
 		}
 		closed := make(chan error, 1)
 		go func() { closed <- c.conn.Close(code, reason) }()
 		var closeErr error
 		select {
 		case closeErr = <-closed:
-		case <-time.After(scWsTimeout):
+		case <-time.After(wsTimeout):
 			c.conn.CloseNow()
-			ts.Fatalf("%s: the close handshake did not finish within %v", name, scWsTimeout)
+			ts.Fatalf("%s: the close handshake did not finish within %v", name, wsTimeout)
 		}
 		if closeErr == nil {
 			return // coder/websocket saw the server's close frame itself
 		}
 		// The reader goroutine may have taken the server's answer.
-		err, ok := c.end(scWsTimeout)
+		err, ok := c.end(wsTimeout)
 		var ce websocket.CloseError
 		if !ok || !errors.As(err, &ce) || ce.Code != code {
 			ts.Fatalf("%s: close %d: the server did not answer with close %d: %v (connection end: %v)", name, code, code, closeErr, err)
@@ -350,8 +350,8 @@ func scCmdWS(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-func scWsOpen(ts *testscript.TestScript, neg bool, name string, args []string) {
-	st := scStateOf(ts)
+func wsOpen(ts *testscript.TestScript, neg bool, name string, args []string) {
+	st := scenarioOf(ts)
 	if old := st.conns[name]; old != nil && !old.ended() {
 		ts.Fatalf("connection %q is still open", name)
 	}
@@ -411,7 +411,7 @@ func scWsOpen(ts *testscript.TestScript, neg bool, name string, args []string) {
 		err  error
 	)
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), scWsTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), wsTimeout)
 		conn, resp, err = websocket.Dial(ctx, target, opts)
 		cancel()
 		if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests || time.Now().After(deadline) {
@@ -438,15 +438,15 @@ func scWsOpen(ts *testscript.TestScript, neg bool, name string, args []string) {
 		ts.Fatalf("%s: connected to %s, want the upgrade to fail", name, target)
 	}
 	if verbose {
-		scPrintHeader(ts.Stdout(), resp.StatusCode, resp.Header)
+		printHeader(ts.Stdout(), resp.StatusCode, resp.Header)
 	}
 	conn.SetReadLimit(64 << 20)
-	c := &scWsConn{name: name, conn: conn, changed: make(chan struct{}), lastAt: time.Now()}
+	c := &wsConn{name: name, conn: conn, changed: make(chan struct{}), lastAt: time.Now()}
 	st.conns[name] = c
 	go c.readLoop()
 }
 
-func scDecodeHex(ts *testscript.TestScript, s string) []byte {
+func decodeHex(ts *testscript.TestScript, s string) []byte {
 	p, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
 	if err != nil {
 		ts.Fatalf("bad hex %q: %v", s, err)
@@ -454,18 +454,18 @@ func scDecodeHex(ts *testscript.TestScript, s string) []byte {
 	return p
 }
 
-// scMsgOpts are the options of ws send and ws recv, given before the texts.
-type scMsgOpts struct {
+// msgOpts are the options of ws send and ws recv, given before the texts.
+type msgOpts struct {
 	bin, esc      bool
 	repeat        int
 	within, after time.Duration
 }
 
-// scParseMsgOpts takes the options named in allowed from the front of args
+// parseMsgOpts takes the options named in allowed from the front of args
 // and returns them and the rest. Only these exact words are options, so a
 // message may still start with "-".
-func scParseMsgOpts(ts *testscript.TestScript, sub string, args []string, allowed string) (scMsgOpts, []string) {
-	opts := scMsgOpts{repeat: 1}
+func parseMsgOpts(ts *testscript.TestScript, sub string, args []string, allowed string) (msgOpts, []string) {
+	opts := msgOpts{repeat: 1}
 	known := strings.Fields(allowed)
 	for len(args) > 0 && slices.Contains(known, args[0]) {
 		opt := args[0]
@@ -487,7 +487,7 @@ func scParseMsgOpts(ts *testscript.TestScript, sub string, args []string, allowe
 		switch opt {
 		case "-repeat":
 			var n int64
-			n, err = scParseSize(val)
+			n, err = parseSize(val)
 			opts.repeat = int(n)
 		case "-within":
 			opts.within, err = time.ParseDuration(val)
@@ -502,22 +502,22 @@ func scParseMsgOpts(ts *testscript.TestScript, sub string, args []string, allowe
 }
 
 // payload is the message that a TEXT (or HEX) argument stands for.
-func (o scMsgOpts) payload(ts *testscript.TestScript, arg string, isHex bool) []byte {
+func (o msgOpts) payload(ts *testscript.TestScript, arg string, isHex bool) []byte {
 	var p []byte
 	switch {
 	case isHex:
-		p = scDecodeHex(ts, arg)
+		p = decodeHex(ts, arg)
 	case o.esc:
-		p = scUnescape(ts, arg)
+		p = unescape(ts, arg)
 	default:
 		p = []byte(arg)
 	}
 	return bytes.Repeat(p, o.repeat)
 }
 
-// scUnescape reads the Go escapes in s (\r, \n, \t, \xHH, \uHHHH, ...); any
+// unescape reads the Go escapes in s (\r, \n, \t, \xHH, \uHHHH, ...); any
 // other character stands for itself.
-func scUnescape(ts *testscript.TestScript, s string) []byte {
+func unescape(ts *testscript.TestScript, s string) []byte {
 	var out []byte
 	for rest := s; rest != ""; {
 		r, multibyte, tail, err := strconv.UnquoteChar(rest, 0)
@@ -534,8 +534,8 @@ func scUnescape(ts *testscript.TestScript, s string) []byte {
 	return out
 }
 
-// scParseSize reads a size: a number of bytes, or one with KiB or MiB.
-func scParseSize(s string) (int64, error) {
+// parseSize reads a size: a number of bytes, or one with KiB or MiB.
+func parseSize(s string) (int64, error) {
 	mult := int64(1)
 	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20} {
 		if t, ok := strings.CutSuffix(s, suffix); ok {
@@ -549,8 +549,8 @@ func scParseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// scPrintHeader prints a response's status and headers, sorted, without Date.
-func scPrintHeader(w io.Writer, status int, h http.Header) {
+// printHeader prints a response's status and headers, sorted, without Date.
+func printHeader(w io.Writer, status int, h http.Header) {
 	fmt.Fprintf(w, "HTTP %d\n", status)
 	var names []string
 	for k := range h {
@@ -566,42 +566,42 @@ func scPrintHeader(w io.Writer, status int, h http.Header) {
 	}
 }
 
-// scWsFlags returns a flag set for a ws subcommand, with -within.
-func scWsFlags(sub string) (*flag.FlagSet, *time.Duration) {
+// wsFlags returns a flag set for a ws subcommand, with -within.
+func wsFlags(sub string) (*flag.FlagSet, *time.Duration) {
 	fs := flag.NewFlagSet("ws "+sub, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	return fs, fs.Duration("within", scWsTimeout, "longest wait")
+	return fs, fs.Duration("within", wsTimeout, "longest wait")
 }
 
-// scSizeFlag is a flag.Value for sizes (see scParseSize).
-type scSizeFlag int64
+// sizeFlag is a flag.Value for sizes (see parseSize).
+type sizeFlag int64
 
-func (f *scSizeFlag) String() string { return strconv.FormatInt(int64(*f), 10) }
-func (f *scSizeFlag) Set(s string) error {
-	n, err := scParseSize(s)
-	*f = scSizeFlag(n)
+func (f *sizeFlag) String() string { return strconv.FormatInt(int64(*f), 10) }
+func (f *sizeFlag) Set(s string) error {
+	n, err := parseSize(s)
+	*f = sizeFlag(n)
 	return err
 }
 
 // take returns the next message, failing the script when the connection
 // ends first or nothing arrives before deadline.
-func (c *scWsConn) take(ts *testscript.TestScript, deadline time.Time, what string) scWsEvent {
+func (c *wsConn) take(ts *testscript.TestScript, deadline time.Time, what string) wsEvent {
 	ev, ok := c.next(time.Until(deadline))
 	if !ok {
 		ts.Fatalf("%s: %s: nothing more arrived in time", c.name, what)
 	}
 	if ev.err != nil {
-		ts.Fatalf("%s: %s: the connection ended first (%s)", c.name, what, scDescribeEnd(ev.err))
+		ts.Fatalf("%s: %s: the connection ended first (%s)", c.name, what, describeEnd(ev.err))
 	}
 	return ev
 }
 
-func scWsRecvBytes(ts *testscript.TestScript, c *scWsConn, args []string) {
-	fs, within := scWsFlags("recvbytes")
-	var maxMsg scSizeFlag
+func wsRecvBytes(ts *testscript.TestScript, c *wsConn, args []string) {
+	fs, within := wsFlags("recvbytes")
+	var maxMsg sizeFlag
 	fs.Var(&maxMsg, "max", "largest message allowed")
 	wantSum := fs.String("sha256", "", "SHA-256 of the bytes, in hex")
-	var count scSizeFlag
+	var count sizeFlag
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 || count.Set(fs.Arg(0)) != nil {
 		ts.Fatalf("usage: ws recvbytes NAME [-max N] [-sha256 HEX] [-within D] COUNT (%v)", err)
 	}
@@ -636,11 +636,11 @@ func scWsRecvBytes(ts *testscript.TestScript, c *scWsConn, args []string) {
 	}
 }
 
-func scWsRecvUntil(ts *testscript.TestScript, c *scWsConn, args []string) {
-	fs, within := scWsFlags("recvuntil")
+func wsRecvUntil(ts *testscript.TestScript, c *wsConn, args []string) {
+	fs, within := wsFlags("recvuntil")
 	utf8Each := fs.Bool("utf8each", false, "every message must be valid UTF-8 on its own")
 	quiet := fs.Bool("q", false, "do not print the output")
-	var maxMsg scSizeFlag
+	var maxMsg sizeFlag
 	fs.Var(&maxMsg, "max", "largest message allowed")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
 		ts.Fatalf("usage: ws recvuntil NAME [-utf8each] [-max N] [-q] [-within D] REGEXP (%v)", err)
@@ -655,15 +655,15 @@ func scWsRecvUntil(ts *testscript.TestScript, c *scWsConn, args []string) {
 		if !ok || ev.err != nil {
 			end := "nothing more arrived within " + within.String()
 			if ok {
-				end = "the connection ended (" + scDescribeEnd(ev.err) + ")"
+				end = "the connection ended (" + describeEnd(ev.err) + ")"
 			}
-			ts.Fatalf("%s: %s before the output matched %#q; the output so far ends with:\n%q", c.name, end, fs.Arg(0), scTail(got, 2000))
+			ts.Fatalf("%s: %s before the output matched %#q; the output so far ends with:\n%q", c.name, end, fs.Arg(0), tail(got, 2000))
 		}
 		if maxMsg > 0 && len(ev.data) > int(maxMsg) {
 			ts.Fatalf("%s: message %d has %d bytes, want at most %d", c.name, msgs+1, len(ev.data), maxMsg)
 		}
 		if *utf8Each && !utf8.Valid(ev.data) {
-			ts.Fatalf("%s: message %d (%d bytes) is not valid UTF-8 on its own: it starts with %x and ends with %x", c.name, msgs+1, len(ev.data), ev.data[:min(8, len(ev.data))], scTail(ev.data, 8))
+			ts.Fatalf("%s: message %d (%d bytes) is not valid UTF-8 on its own: it starts with %x and ends with %x", c.name, msgs+1, len(ev.data), ev.data[:min(8, len(ev.data))], tail(ev.data, 8))
 		}
 		got = append(got, ev.data...)
 		msgs++
@@ -679,11 +679,11 @@ func scWsRecvUntil(ts *testscript.TestScript, c *scWsConn, args []string) {
 	}
 }
 
-// scTail is the end of p, at most n bytes.
-func scTail(p []byte, n int) []byte { return p[max(0, len(p)-n):] }
+// tail is the end of p, at most n bytes.
+func tail(p []byte, n int) []byte { return p[max(0, len(p)-n):] }
 
-func scWsSettle(ts *testscript.TestScript, c *scWsConn, args []string) {
-	fs, within := scWsFlags("settle")
+func wsSettle(ts *testscript.TestScript, c *wsConn, args []string) {
+	fs, within := wsFlags("settle")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
 		ts.Fatalf("usage: ws settle NAME [-within D] QUIET (%v)", err)
 	}
@@ -701,7 +701,7 @@ func scWsSettle(ts *testscript.TestScript, c *scWsConn, args []string) {
 			ts.Fatalf("%s: messages kept coming for %v (%d bytes in %d messages)", c.name, *within, discarded, msgs)
 		}
 		if ev.err != nil {
-			ts.Fatalf("%s: the connection ended (%s) while waiting for quiet", c.name, scDescribeEnd(ev.err))
+			ts.Fatalf("%s: the connection ended (%s) while waiting for quiet", c.name, describeEnd(ev.err))
 		}
 		discarded, msgs = discarded+len(ev.data), msgs+1
 		c.lastAt = ev.at
@@ -710,10 +710,10 @@ func scWsSettle(ts *testscript.TestScript, c *scWsConn, args []string) {
 	fmt.Fprintf(ts.Stdout(), "discarded %d bytes in %d messages\n", discarded, msgs)
 }
 
-func scWsStream(ts *testscript.TestScript, c *scWsConn, args []string) {
+func wsStream(ts *testscript.TestScript, c *wsConn, args []string) {
 	fs := flag.NewFlagSet("ws stream", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var total, msgSize, maxMsg scSizeFlag
+	var total, msgSize, maxMsg sizeFlag
 	fs.Var(&total, "bytes", "bytes to send")
 	fs.Var(&msgSize, "msg", "size of each message sent")
 	fs.Var(&maxMsg, "max", "largest message allowed back")
@@ -760,7 +760,7 @@ func scWsStream(ts *testscript.TestScript, c *scWsConn, args []string) {
 		if !ok || ev.err != nil {
 			end := "nothing more arrived"
 			if ok {
-				end = "the connection ended (" + scDescribeEnd(ev.err) + ")"
+				end = "the connection ended (" + describeEnd(ev.err) + ")"
 			}
 			cancel()
 			r := <-sent

@@ -1,4 +1,4 @@
-package main
+package scriptcmd
 
 // The plain HTTP scenario commands, http-get and http-raw. Both print a
 // response as
@@ -15,7 +15,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -23,11 +22,11 @@ import (
 )
 
 const (
-	scHttpTimeout = 10 * time.Second
-	scMaxBody     = 1 << 20
+	httpTimeout = 10 * time.Second
+	maxBody     = 1 << 20
 )
 
-func scCmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
+func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("http-get cannot be negated; check the printed status")
 	}
@@ -47,54 +46,42 @@ func scCmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	req.Header = header
 	client := &http.Client{
-		Timeout:       scHttpTimeout,
+		Timeout:       httpTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Transport:     &http.Transport{DisableKeepAlives: true},
 	}
 	resp, err := client.Do(req)
 	ts.Check(err)
-	scPrintResponse(ts, resp)
+	printResponse(ts, resp)
 }
 
-func scCmdHTTPRaw(ts *testscript.TestScript, neg bool, args []string) {
+func cmdHTTPRaw(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("http-raw cannot be negated; check the printed status")
 	}
 	if len(args) == 0 {
 		ts.Fatalf("usage: http-raw REQUEST-LINE [HEADER-LINE...]")
 	}
-	conn, err := net.DialTimeout("tcp", ts.Getenv("HOSTPORT"), scHttpTimeout)
+	conn, err := net.DialTimeout("tcp", ts.Getenv("HOSTPORT"), httpTimeout)
 	ts.Check(err)
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(scHttpTimeout))
+	conn.SetDeadline(time.Now().Add(httpTimeout))
 	_, err = io.WriteString(conn, strings.Join(args, "\r\n")+"\r\n\r\n")
 	ts.Check(err)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		ts.Fatalf("reading the response: %v", err)
 	}
-	scPrintResponse(ts, resp)
+	printResponse(ts, resp)
 }
 
-func scPrintResponse(ts *testscript.TestScript, resp *http.Response) {
+func printResponse(ts *testscript.TestScript, resp *http.Response) {
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, scMaxBody))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
 		ts.Fatalf("reading the response body: %v", err)
 	}
 	w := ts.Stdout()
-	fmt.Fprintf(w, "HTTP %d\n", resp.StatusCode)
-	var names []string
-	for k := range resp.Header {
-		if k != "Date" {
-			names = append(names, k)
-		}
-	}
-	slices.Sort(names)
-	for _, k := range names {
-		for _, v := range resp.Header[k] {
-			fmt.Fprintf(w, "%s: %s\n", k, v)
-		}
-	}
+	printHeader(w, resp.StatusCode, resp.Header)
 	fmt.Fprintf(w, "\n%s", body)
 }

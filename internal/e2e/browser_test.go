@@ -1,11 +1,10 @@
-package main
+package e2e
 
 // Real-browser tests: the built-in pages, served by a wsgate binary, driven
 // in headless Chromium. They need /usr/bin/chromium (`make test-deps`); see
-// e2e_browser_helpers_test.go for how the browser and the server are run.
+// browser_helpers_test.go and main_test.go for how the browser and the server are run.
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -18,14 +17,13 @@ import (
 // shutdown arrive as close code 1001.
 func TestBrowserConsoleEcho(t *testing.T) {
 	requireChromium(t)
-	bin := buildWsgate(t)
-	srv := startWsgate(t, bin, "--port", "0", "--loglevel", "debug", "./testscripts/echo.pl")
+	srv := startWsgate(t, "--loglevel", "debug", "./testscripts/echo.pl")
 	b := newBrowser(t)
 
 	b.do(t, "opening the console",
 		chromedp.Navigate(srv.url("/")),
 		chromedp.WaitVisible(chromedp.CSS("#connect")))
-	wantURL := fmt.Sprintf("ws://127.0.0.1:%d/", srv.port)
+	wantURL := srv.wsURL()
 	if got := eval[string](t, b, `document.getElementById("url").value`); got != wantURL {
 		t.Errorf("the console's #url is %q, want %q", got, wantURL)
 	}
@@ -86,14 +84,13 @@ func TestBrowserConsoleEcho(t *testing.T) {
 // 1000.
 func TestBrowserCountPage(t *testing.T) {
 	requireChromium(t)
-	bin := buildWsgate(t)
-	srv := startWsgate(t, bin, "--port", "0", "--loglevel", "debug", "./testscripts/count")
+	srv := startWsgate(t, "--loglevel", "debug", "./testscripts/count")
 	b := newBrowser(t)
 
 	b.do(t, "opening the count page",
 		chromedp.Navigate(srv.url("/.wsgate/count.html")),
 		chromedp.WaitVisible(chromedp.CSS("#connect")))
-	wantURL := fmt.Sprintf("ws://127.0.0.1:%d/", srv.port)
+	wantURL := srv.wsURL()
 	if got := eval[string](t, b, `document.getElementById("url").value`); got != wantURL {
 		t.Errorf("the count page's #url is %q, want %q", got, wantURL)
 	}

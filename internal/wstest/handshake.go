@@ -1,7 +1,8 @@
-package conformance
+package wstest
 
 import (
 	"bufio"
+	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
@@ -17,6 +18,17 @@ type Header struct{ Name, Value string }
 
 // websocketGUID is the constant of RFC 6455 section 1.3.
 const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// readerSize is the buffer of a connection's reader: large, so that the
+// benchmark's pipelined replies come in few reads.
+const readerSize = 256 << 10
+
+// NewKey is a fresh random Sec-WebSocket-Key.
+func NewKey() string {
+	var k [16]byte
+	rand.Read(k[:])
+	return base64.StdEncoding.EncodeToString(k[:])
+}
 
 // AcceptKey is the Sec-WebSocket-Accept value for a Sec-WebSocket-Key.
 func AcceptKey(key string) string {
@@ -50,8 +62,8 @@ func RequestBytes(method, target, proto, host string, headers []Header) []byte {
 	return []byte(b.String())
 }
 
-// endpoint splits a ws:// URL into the TCP address and the request target.
-func endpoint(rawURL string) (addr, target string, err error) {
+// Endpoint splits a ws:// URL into the TCP address and the request target.
+func Endpoint(rawURL string) (addr, target string, err error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return "", "", err
@@ -70,11 +82,12 @@ func endpoint(rawURL string) (addr, target string, err error) {
 	return addr, target, nil
 }
 
-// RawExchange sends req on a fresh TCP connection to the target's host and
-// reads the HTTP response. The connection is returned open with its reader,
-// so the caller may go on speaking WebSocket after a 101.
+// RawExchange sends req on a fresh TCP connection to the URL's host and
+// reads the HTTP response, all within timeout. The connection is returned
+// open, without a deadline, with its reader, so the caller may go on
+// speaking WebSocket after a 101.
 func RawExchange(rawURL string, req []byte, timeout time.Duration) (net.Conn, *bufio.Reader, *http.Response, error) {
-	addr, _, err := endpoint(rawURL)
+	addr, _, err := Endpoint(rawURL)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -87,7 +100,7 @@ func RawExchange(rawURL string, req []byte, timeout time.Duration) (net.Conn, *b
 		nc.Close()
 		return nil, nil, nil, fmt.Errorf("writing the request: %w", err)
 	}
-	br := bufio.NewReaderSize(nc, 64<<10)
+	br := bufio.NewReaderSize(nc, readerSize)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		nc.Close()
@@ -101,7 +114,7 @@ func RawExchange(rawURL string, req []byte, timeout time.Duration) (net.Conn, *b
 // handshake plus extra headers, and checks the server's 101 answer (RFC 6455
 // section 4.2.2): Upgrade, Connection and Sec-WebSocket-Accept.
 func Dial(rawURL, key string, extra []Header, timeout time.Duration) (net.Conn, *bufio.Reader, *http.Response, error) {
-	addr, target, err := endpoint(rawURL)
+	addr, target, err := Endpoint(rawURL)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -125,7 +138,7 @@ func CheckUpgradeResponse(resp *http.Response, key string) error {
 	if !strings.EqualFold(resp.Header.Get("Upgrade"), "websocket") {
 		return fmt.Errorf("101 with Upgrade: %q, want websocket (RFC 6455 4.2.2)", resp.Header.Get("Upgrade"))
 	}
-	if !hasToken(resp.Header.Values("Connection"), "upgrade") {
+	if !HasToken(resp.Header.Values("Connection"), "upgrade") {
 		return fmt.Errorf("101 with Connection: %q, want Upgrade (RFC 6455 4.2.2)", resp.Header.Values("Connection"))
 	}
 	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), AcceptKey(key); got != want {
@@ -134,8 +147,8 @@ func CheckUpgradeResponse(resp *http.Response, key string) error {
 	return nil
 }
 
-// hasToken reports whether a comma-separated header holds token.
-func hasToken(values []string, token string) bool {
+// HasToken reports whether a comma-separated header holds token.
+func HasToken(values []string, token string) bool {
 	for _, v := range values {
 		for _, t := range strings.Split(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(t), token) {

@@ -1,9 +1,9 @@
-package main
+package e2e
 
 // Real-browser tests of the terminal page (static/pages/terminal.html and
 // terminal.js, on xterm.js): wsgate --terminal runs an interactive shell, and
 // headless Chromium types into the page and reads what xterm.js rendered. The
-// server and browser helpers are in e2e_browser_helpers_test.go.
+// server helpers are in main_test.go, the browser helpers in browser_helpers_test.go.
 
 import (
 	"context"
@@ -43,11 +43,10 @@ func termHasLineJS(re string) string {
 // termStart starts wsgate --terminal with the shell, opens the terminal page
 // at path in a browser whose viewport is width×height CSS pixels, and waits
 // for the page to connect and the shell's prompt to show.
-func termStart(t *testing.T, path string, width, height int64) (*wsgateProc, *browser) {
+func termStart(t *testing.T, path string, width, height int64) (server, *browser) {
 	t.Helper()
 	requireChromium(t)
-	bin := buildWsgate(t)
-	srv := startWsgate(t, bin, append([]string{"--port", "0", "--loglevel", "debug", "--terminal"}, termShell...)...)
+	srv := startWsgate(t, append([]string{"--loglevel", "debug", "--terminal"}, termShell...)...)
 	b := newBrowser(t)
 	b.do(t, "opening the terminal page",
 		chromedp.EmulateViewport(width, height),

@@ -1,19 +1,21 @@
-package main
+package e2e
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+
+	"wsgate/internal/launch"
+	"wsgate/internal/procfs"
 )
 
 // The compatibility test runs one set of scenarios against wsgate and
@@ -23,24 +25,23 @@ import (
 
 const websocketdPath = "/usr/bin/websocketd"
 
-// server is one gateway under comparison, started for one backend.
-type server struct {
+// compared is one gateway under comparison, started for one backend.
+type compared struct {
 	name  string
 	start func(t *testing.T, backend ...string) (url string)
 }
 
 func TestCompatWithWebsocketd(t *testing.T) {
 	if _, err := os.Stat(websocketdPath); err != nil {
-		if onCI() {
+		if launch.OnCI() {
 			t.Fatalf("websocketd is not installed (%v): `make test` installs it with apt-get (package websocketd)", err)
 		}
 		t.Skipf("websocketd is not installed: apt-get install websocketd, or run `make test`")
 	}
-	bin := buildWsgate(t)
-	servers := []server{
+	servers := []compared{
 		{"wsgate", func(t *testing.T, backend ...string) string {
-			p := startWsgate(t, bin, append([]string{"--port", "0", "--address", "127.0.0.1", "--closems", "100", "--killms", "300"}, backend...)...)
-			return fmt.Sprintf("ws://127.0.0.1:%d/", p.port)
+			p := startWsgate(t, append([]string{"--closems", "100", "--killms", "300"}, backend...)...)
+			return p.wsURL()
 		}},
 		{"websocketd", startWebsocketd},
 	}
@@ -130,33 +131,25 @@ func TestCompatWithWebsocketd(t *testing.T) {
 	}
 }
 
-// startWebsocketd runs websocketd on a free port for backend.
+// startWebsocketd runs websocketd on a free port for backend, from the
+// module directory, as startWsgate runs wsgate.
 func startWebsocketd(t *testing.T, backend ...string) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
+	addr := l.Addr().String()
 	l.Close()
-	args := append([]string{"--port=" + strconv.Itoa(port), "--address=127.0.0.1", "--loglevel=error"}, backend...)
-	cmd := exec.Command(websocketdPath, args...)
-	cmd.Stderr = &lockedBuffer{}
-	if err := cmd.Start(); err != nil {
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	cmd := exec.Command(websocketdPath, append([]string{"--port=" + port, "--address=127.0.0.1", "--loglevel=error"}, backend...)...)
+	cmd.Dir = moduleRoot
+	srv, err := launch.StartAt(cmd, addr, 10*time.Second)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("websocketd did not listen on %s: %s", addr, cmd.Stderr)
-		}
-	}
-	return "ws://" + addr + "/"
+	t.Cleanup(srv.Kill)
+	return srv.Addrs.URL + "/"
 }
 
 func compatDial(t *testing.T, url string) *websocket.Conn {
@@ -218,15 +211,14 @@ func closeReason(err error) string {
 	return ""
 }
 
-// markedPids lists the processes running "sleep 300.MARKER".
+// markedPids lists the processes running "sleep 300.MARKER", which the
+// backends start so that the tests can find them (wsgate, whose arguments
+// hold the marker too, is not one of them).
 func markedPids(marker string) []int {
 	var pids []int
-	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, f := range dirs {
-		cmdline, err := os.ReadFile(f)
-		if err == nil && string(cmdline) == "sleep\x00300."+marker+"\x00" {
-			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
-			pids = append(pids, pid)
+	for _, p := range procfs.Find(marker) {
+		if p.Cmdline == "sleep 300."+marker {
+			pids = append(pids, p.PID)
 		}
 	}
 	return pids
@@ -234,8 +226,6 @@ func markedPids(marker string) []int {
 
 func killMarked(marker string) {
 	for _, pid := range markedPids(marker) {
-		if p, err := os.FindProcess(pid); err == nil {
-			p.Kill()
-		}
+		syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
