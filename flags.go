@@ -96,6 +96,8 @@ func settings() []cli.Flag {
 			Usage: "line mode on a pseudo-terminal, so the program line-buffers its output (no echo, \\n endings)"}),
 		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "terminal", Category: catMode,
 			Usage: "an interactive terminal (shell, vi, top) for the browser page or the documented protocol"}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "framing", Value: "line", Category: catMode,
+			Usage: "how messages are cut on stdin and stdout: `FRAMING` line, raw (as --binary), lsp (Content-Length headers), length (4-byte big-endian length) or nul (NUL-terminated)"}),
 		altsrc.NewIntFlag(&cli.IntFlag{Name: "chunk-size", Value: 64 << 10, Category: catMode,
 			Usage: "in --binary mode, the largest message of output, in `BYTES`"}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "term", Value: "xterm-256color", Category: catMode,

@@ -257,7 +257,26 @@ func modeFromFlags(c *cli.Context) (gateway.Mode, error) {
 		}
 		mode, chosen = m.mode, m.flag
 	}
-	return mode, nil
+	return withFraming(mode, chosen, c.String("framing"))
+}
+
+// withFraming applies --framing to the mode the other flags chose: line
+// and raw are line and binary mode; lsp, length and nul are modes of their
+// own, on pipes.
+func withFraming(mode gateway.Mode, chosen, name string) (gateway.Mode, error) {
+	switch {
+	case name == "line":
+		return mode, nil
+	case name == "raw" && (chosen == "" || chosen == "binary"):
+		return gateway.BinaryMode, nil
+	case chosen != "":
+		return 0, fmt.Errorf("--framing %s and --%s exclude each other: a framing runs the program on pipes", name, chosen)
+	}
+	framed, ok := gateway.ModeNamed(name)
+	if !ok || framed == gateway.BinaryMode || framed == gateway.PTYMode || framed == gateway.TerminalMode {
+		return 0, fmt.Errorf("--framing %q: want line, raw, lsp, length or nul", name)
+	}
+	return framed, nil
 }
 
 // logLevels maps level names, websocketd's included, to slog's levels.

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"log/slog"
 	"sync/atomic"
 
@@ -104,12 +105,37 @@ func (b *bridge) pumpOutput() {
 	for {
 		out.await()
 		op, p, err := out.next()
+		var broken *programError
+		if errors.As(err, &broken) {
+			b.fail(broken)
+			return
+		}
 		if err != nil {
 			break
 		}
 		b.send(op, p)
 	}
 	b.finish()
+}
+
+// programError is output that the program got wrong (a malformed frame, a
+// frame over the limit): it ends the connection with its own close code
+// instead of the program's exit status.
+type programError struct {
+	code   ws.StatusCode
+	reason string
+}
+
+func (e *programError) Error() string { return e.reason }
+
+// fail ends the attached connection because of the program's output. The
+// program is stopped by the teardown that follows, as for any close.
+func (b *bridge) fail(e *programError) {
+	b.log.Warn("the program's output is broken; closing the connection", "code", int(e.code), "reason", e.reason)
+	b.flush()
+	if c := b.client.Load(); c != nil {
+		c.conn.CloseWith(e.code, e.reason)
+	}
 }
 
 // send passes one message to the attached client. With none, or once a

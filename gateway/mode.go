@@ -18,6 +18,11 @@ const (
 	PTYMode
 	// TerminalMode is an interactive terminal for a browser (terminal.go).
 	TerminalMode
+	// LSPMode, LengthMode and NULMode keep message boundaries with a
+	// framing on stdin and stdout (framingmode.go).
+	LSPMode
+	LengthMode
+	NULMode
 )
 
 // mode is what differs between modes: everything else (starting the
@@ -50,9 +55,23 @@ var modes = [...]*mode{
 	BinaryMode:   &binaryMode,
 	PTYMode:      &ptyMode,
 	TerminalMode: &terminalMode,
+	LSPMode:      &lspMode,
+	LengthMode:   &lengthMode,
+	NULMode:      &nulMode,
 }
 
 func (m Mode) spec() *mode { return modes[m] }
 
 // String is the mode's name, as the flags say it.
 func (m Mode) String() string { return m.spec().name }
+
+// ModeNamed returns the mode called name ("line", "binary", "pty",
+// "terminal", "lsp", "length", "nul").
+func ModeNamed(name string) (Mode, bool) {
+	for m, spec := range modes {
+		if spec.name == name {
+			return Mode(m), true
+		}
+	}
+	return 0, false
+}
