@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 # apt-get needs root: use sudo when we are not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: build run test test-deps conformance fuzz vet staticcheck fmt-check clean
+.PHONY: build run test test-deps test-deps-debian conformance fuzz vet staticcheck fmt-check clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o wsgate .
@@ -22,22 +22,40 @@ run: build
 test: test-deps xterm-check fmt-check vet staticcheck
 	$(GO) test -race ./...
 
+# The MCP test (internal/e2e/mcp_test.go) runs @modelcontextprotocol/server-everything
+# from npm, pinned by $(MCP_DIR)/package-lock.json. npm ci installs exactly
+# that into $(MCP_DIR)/node_modules (git-ignored), only when it is missing or
+# older than the lock file; npm ci fails if package.json and the lock file
+# disagree. The tests never install anything.
+MCP_DIR := internal/e2e/testdata/mcp
+MCP_STAMP := $(MCP_DIR)/node_modules/.wsgate-npm-ci
+
 # Installs what the tests need beyond Go, only when it is missing: Chromium
-# for the browser tests and websocketd for the compatibility test (Debian's
-# chromium and websocketd packages).
-TEST_PACKAGES := chromium:$(CHROMIUM) websocketd:/usr/bin/websocketd
-test-deps:
+# for the browser tests, websocketd for the compatibility test and pylsp for
+# the language-server test (Debian's chromium, websocketd and python3-pylsp
+# packages), then the MCP server of the MCP test (see MCP_DIR).
+TEST_PACKAGES := chromium:$(CHROMIUM) websocketd:/usr/bin/websocketd python3-pylsp:/usr/bin/pylsp
+test-deps: test-deps-debian $(MCP_STAMP)
+
+test-deps-debian:
 	@missing=""; for p in $(TEST_PACKAGES); do \
 		[ -x "$${p#*:}" ] || missing="$$missing $${p%%:*}"; \
 	done; \
 	if [ -z "$$missing" ]; then \
-		echo "test-deps: chromium and websocketd are installed"; \
+		echo "test-deps: $(foreach p,$(TEST_PACKAGES),$(firstword $(subst :, ,$(p)))) are installed"; \
 	else \
 		echo "test-deps: installing Debian's$$missing"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -q update || exit 1; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends $$missing || exit 1; \
 		for p in $(TEST_PACKAGES); do [ -x "$${p#*:}" ] || { echo "test-deps: still no $${p#*:}" >&2; exit 1; }; done; \
 	fi
+
+# The stamp is written after npm ci succeeds (npm ci first empties
+# node_modules), so an install cut short runs again.
+$(MCP_STAMP): $(MCP_DIR)/package.json $(MCP_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "test-deps: the MCP test needs npm (Node.js 20 or later)" >&2; exit 1; }
+	npm ci --prefix $(MCP_DIR) --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # The RFC 6455 conformance table, against the protocol layer (an in-process
 # echo) and the real binary (line mode and --binary, with cat).
