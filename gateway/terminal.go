@@ -87,10 +87,9 @@ func (c *client) terminalCommand(p []byte) error {
 // a lazybuf.Reader like the other modes, so an idle terminal holds no
 // large buffer.
 type terminalOutput struct {
-	out  *lazybuf.Reader
-	max  int
-	b    *bridge
-	want int // bytes to wait for: more than an unfinished character
+	out *lazybuf.Reader
+	max int
+	b   *bridge
 }
 
 func outputTerminal(b *bridge) outputReader {
