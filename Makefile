@@ -23,15 +23,16 @@ test: test-deps xterm-check fmt-check vet staticcheck
 	$(GO) test -race ./...
 
 # Installs what the tests need beyond Go, only when it is missing: Chromium
-# for the browser tests and websocketd for the compatibility test (Debian's
-# chromium and websocketd packages).
-TEST_PACKAGES := chromium:$(CHROMIUM) websocketd:/usr/bin/websocketd
+# for the browser tests, websocketd for the compatibility test and
+# systemd-socket-activate for the socket activation tests (Debian's
+# chromium, websocketd and systemd packages).
+TEST_PACKAGES := chromium:$(CHROMIUM) websocketd:/usr/bin/websocketd systemd:/usr/bin/systemd-socket-activate
 test-deps:
 	@missing=""; for p in $(TEST_PACKAGES); do \
 		[ -x "$${p#*:}" ] || missing="$$missing $${p%%:*}"; \
 	done; \
 	if [ -z "$$missing" ]; then \
-		echo "test-deps: chromium and websocketd are installed"; \
+		echo "test-deps: chromium, websocketd and systemd-socket-activate are installed"; \
 	else \
 		echo "test-deps: installing Debian's$$missing"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -q update || exit 1; \
