@@ -2,12 +2,20 @@ package e2e
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
+	"regexp"
 	"syscall"
 	"testing"
 	"time"
@@ -106,9 +114,7 @@ func TestSocketActivationOnTCP(t *testing.T) {
 	if srv.Addrs.HostPort != addr {
 		t.Errorf("wsgate listens on %q, want systemd's socket %s", srv.Line, addr)
 	}
-	if !strings.Contains(srv.Log.String(), `msg="serving a socket from systemd (socket activation)`) {
-		t.Errorf("no log line says wsgate serves systemd's socket:\n%s", srv.Log.String())
-	}
+	waitLog(t, server{srv}, `msg="serving a socket from systemd \(socket activation\).* network=tcp addr=`+regexp.QuoteMeta(addr), 5*time.Second)
 	echoOnce(t, "ws://"+addr+"/", nil)
 	if srv.Stop(syscall.SIGTERM, stopWait) || srv.Err() != nil {
 		t.Errorf("wsgate did not exit 0 on SIGTERM: %v", srv.Err())
@@ -154,4 +160,58 @@ func expectNotify(t *testing.T, sock *net.UnixConn, want string) {
 	if got := string(buf[:n]); got != want {
 		t.Fatalf("NOTIFY_SOCKET got %q, want %q", got, want)
 	}
+}
+
+func TestSocketActivationWithTLS(t *testing.T) {
+	requireSocketActivate(t)
+	certFile, keyFile, pool := selfSignedCert(t)
+	addr := freeLoopbackPort(t)
+	srv := startActivated(t, addr, "tcp", "--ssl", "--sslcert", certFile, "--sslkey", keyFile, "./testscripts/echo.pl")
+	if srv.Addrs.Scheme != "wss" {
+		t.Errorf("listening line %q: want wss:// on systemd's socket", srv.Line)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	echoOnce(t, "wss://"+addr+"/", client)
+}
+
+// selfSignedCert writes a certificate for 127.0.0.1 and its key, and
+// returns their files and a pool that trusts it.
+func selfSignedCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
 }
