@@ -31,10 +31,14 @@ MCP_DIR := internal/e2e/testdata/mcp
 MCP_STAMP := $(MCP_DIR)/node_modules/.wsgate-npm-ci
 
 # Installs what the tests need beyond Go, only when it is missing: Chromium
-# for the browser tests, websocketd for the compatibility test and pylsp for
-# the language-server test (Debian's chromium, websocketd and python3-pylsp
-# packages), then the MCP server of the MCP test (see MCP_DIR).
-TEST_PACKAGES := chromium:$(CHROMIUM) websocketd:/usr/bin/websocketd python3-pylsp:/usr/bin/pylsp
+# for the browser tests, websocketd for the compatibility test, pylsp for
+# the language-server test, systemd-socket-activate for the socket
+# activation tests (Debian's packages, as PACKAGE:FILE it installs), then
+# the MCP server of the MCP test (see MCP_DIR).
+TEST_PACKAGES := chromium:$(CHROMIUM)
+TEST_PACKAGES += websocketd:/usr/bin/websocketd
+TEST_PACKAGES += python3-pylsp:/usr/bin/pylsp
+TEST_PACKAGES += systemd:/usr/bin/systemd-socket-activate
 test-deps: test-deps-debian $(MCP_STAMP)
 
 test-deps-debian:

@@ -5,7 +5,6 @@
 package main
 
 import (
-	"context"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
 	"gopkg.in/yaml.v3"
@@ -124,6 +124,9 @@ func run(c *cli.Context) error {
 		return err
 	}
 	cfg.Logger = logger
+	if cfg.Listeners, err = systemdListeners(); err != nil {
+		return err
+	}
 	srv, err := gateway.New(cfg)
 	if err != nil {
 		return flagError(err)
@@ -135,10 +138,12 @@ func run(c *cli.Context) error {
 	if err := srv.Listen(); err != nil {
 		return err
 	}
+	logActivation(logger, cfg.Listeners)
 	fmt.Fprintf(c.App.Writer, "wsgate %s listening on %s\n", version, strings.Join(srv.URLs(), " "))
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
+	notifySystemd(logger, daemon.SdNotifyReady)
 	for {
 		select {
 		case err := <-served:
@@ -151,11 +156,7 @@ func run(c *cli.Context) error {
 		}
 		break
 	}
-	logger.Info("shutting down: closing every connection with 1001")
-	grace := cfg.CloseGrace + cfg.KillGrace + 2*time.Second
-	ctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	return srv.Shutdown(ctx)
+	return stop(srv, cfg, c.Duration("drain-timeout"), logger, signals)
 }
 
 // configFromFlags checks the flags against each other and builds the
@@ -193,6 +194,8 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 		BasicAuth:        c.StringSlice("basic-auth"),
 		Htpasswd:         c.String("htpasswd"),
 		RedirPort:        c.Int("redirport"),
+		TrustedProxies:   splitEach(c.StringSlice("trusted-proxy")),
+		ProxyProtocol:    c.Bool("proxy-protocol"),
 		Version:          version,
 	}
 	for _, n := range []string{"port", "closems", "killms", "maxforks", "max-message-size", "redirport"} {
@@ -200,7 +203,7 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 			return cfg, fmt.Errorf("--%s must not be negative", n)
 		}
 	}
-	for _, n := range []string{"ping-interval", "ping-timeout", "handshake-timeout"} {
+	for _, n := range []string{"ping-interval", "ping-timeout", "handshake-timeout", "drain-timeout"} {
 		if c.Duration(n) < 0 {
 			return cfg, fmt.Errorf("--%s must not be negative", n)
 		}

@@ -26,6 +26,9 @@ func (s *session) logEnd() {
 		"msgs_in", st.MessagesIn.Load(), "bytes_in", st.BytesIn.Load(),
 		"msgs_out", st.MessagesOut.Load(), "bytes_out", st.BytesOut.Load(),
 	}
+	if s.proxy != "" {
+		attrs = append(attrs, "proxy", s.proxy)
+	}
 	if reason != "" {
 		attrs = append(attrs, "close_reason", reason)
 	}

@@ -31,7 +31,7 @@ func (s *session) cgiRequest(r *http.Request) process.Request {
 		ServerName: serverName,
 		ServerPort: serverPort,
 		ID:         s.id,
-		TLS:        r.TLS != nil,
+		TLS:        viaHTTPS(r), // or a --trusted-proxy says the client used HTTPS
 		Software:   "wsgate/" + cfg.Version,
 	}
 	if s.remoteUser != "" {
@@ -55,7 +55,7 @@ func (s *session) cgiRequest(r *http.Request) process.Request {
 func reverseLookup(remoteAddr string) string {
 	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
-		return remoteAddr
+		host = remoteAddr // a client a proxy named without a port
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"log/slog"
+	"net"
 	"time"
 )
 
@@ -16,6 +17,13 @@ type Config struct {
 	Addresses  []string // interfaces to listen on; empty means loopback only
 	Port       int      // 0 picks a free port
 	UnixSocket string   // listen on this Unix socket instead of TCP
+	// Listeners, when set, are served instead of binding Addresses, Port
+	// or UnixSocket: the sockets systemd handed over (socket activation).
+	Listeners []net.Listener
+	// TrustedProxies are CIDRs, addresses or "unix": peers whose Forwarded
+	// and X-Forwarded-* headers (and PROXY header) name the client.
+	TrustedProxies []string
+	ProxyProtocol  bool // read a PROXY protocol header on every connection
 
 	TLSCert, TLSKey string // serve wss:// and https:// with this certificate
 	RedirPort       int    // with TLS: a plain-HTTP port that redirects to it

@@ -6,7 +6,11 @@
 // Files, by concern:
 //
 //   - server.go: the Server, its configuration checks (New) and its
-//     lifecycle (Listen and Serve in listen.go, Shutdown);
+//     lifecycle (Listen and Serve in listen.go, Drain and Ready in
+//     drain.go, Shutdown);
+//   - proxy.go: who the client is behind --trusted-proxy proxies
+//     (Forwarded, X-Forwarded-*), settled before the front door's checks;
+//     proxyprotocol.go: PROXY protocol headers on the listeners;
 //   - frontdoor.go: every request, in order: credentials (auth.go), then
 //     for an upgrade the origin (origin.go), the route to a program
 //     (route.go), a --maxforks slot (forks.go) and the handshake;

@@ -18,3 +18,6 @@ func (l *forkLimit) acquire() bool {
 }
 
 func (l *forkLimit) release() { l.running.Add(-1) }
+
+// full reports whether no slot is free now (for readiness).
+func (l *forkLimit) full() bool { return l.max > 0 && l.running.Load() >= l.max }

@@ -9,20 +9,23 @@ import (
 	"wsgate/wsio"
 )
 
-// ServeHTTP is the front door. Every request passes the same checks in the
-// same order, and is refused with a plain HTTP answer and a log line at the
-// first that fails:
+// ServeHTTP is the front door. Every request is first seen through the
+// trusted proxies in front (proxy.go: RemoteAddr becomes the client's),
+// then passes the same checks in the same order, and is refused with a
+// plain HTTP answer and a log line at the first that fails:
 //
 //	credentials (--basic-auth, --htpasswd)       401
 //	plain HTTP? -> the pages (pages.go)
 //	origin (--origin, --sameorigin)              403
 //	route: a program for the path                404
+//	draining (Drain, drain.go)                   503 + Retry-After
 //	fork slot (--maxforks)                       429
 //	the WebSocket handshake (wsio.Upgrade)       400 / 426
 //
 // and then the connection is a session (session.go) on a goroutine of its
 // own.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = s.seeThroughProxies(r)
 	remoteUser, ok := s.authenticate(w, r)
 	if !ok {
 		return
@@ -62,11 +65,17 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 	return user, ok
 }
 
-// serveUpgrade takes a fork slot, completes the handshake and hands the
-// connection to a session. The slot is taken here and given back in one
-// place, runSession, whatever happens after.
+// serveUpgrade admits the upgrade (unless draining), takes a fork slot,
+// completes the handshake and hands the connection to a session. Both are
+// taken here and given back in one place, runSession, whatever happens
+// after.
 func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, ep endpoint, remoteUser string) {
+	if !s.admit() {
+		s.refuseDraining(w, r)
+		return
+	}
 	if !s.forks.acquire() {
+		s.leave()
 		s.log.Warn("upgrade refused: --maxforks reached", "remote", r.RemoteAddr, "path", r.URL.Path, "maxforks", s.cfg.MaxForks)
 		http.Error(w, fmt.Sprintf("too many connections: %d programs are running (--maxforks)", s.cfg.MaxForks), http.StatusTooManyRequests)
 		return
@@ -87,8 +96,10 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, ep endpoin
 
 // runSession lives one upgraded connection. The fork slot is given back
 // once the program is gone and before the access line: whoever sees the
-// line may connect again.
+// line may connect again. The admission ends last, after the access line,
+// so that a drain that ends with it has every line logged.
 func (s *Server) runSession(conn *wsio.Conn, upgradeErr error, r *http.Request, ep endpoint, remoteUser string) {
+	defer s.leave()
 	defer recoverPanic(conn, s.log, "session")
 	sess := s.openSession(conn, upgradeErr, r, ep, remoteUser)
 	s.forks.release()

@@ -16,20 +16,34 @@ import (
 // loopback interfaces only: exposing a program to the network is an
 // explicit choice. With --port 0 the first listener picks a free port and the
 // others use the same one. With --unixsocket it binds that socket instead.
+//
+// Listeners handed over in the Config (systemd's socket activation) are
+// served instead, and nothing of the above is bound. Every listener, bound
+// or handed over, reads a PROXY header first with --proxy-protocol, then
+// speaks TLS with --ssl.
 func (s *Server) Listen() error {
-	if s.cfg.UnixSocket != "" {
+	switch {
+	case len(s.cfg.Listeners) > 0:
+		s.listeners = append(s.listeners, s.cfg.Listeners...)
+	case s.cfg.UnixSocket != "":
 		l, err := listenUnix(s.cfg.UnixSocket)
 		if err != nil {
 			return err
 		}
 		s.listeners = append(s.listeners, l)
-	} else if err := s.listenTCP(s.cfg.Port, &s.listeners); err != nil {
-		return err
-	}
-	if s.certs != nil {
-		for i, l := range s.listeners {
-			s.listeners[i] = tls.NewListener(l, s.http.TLSConfig)
+	default:
+		if err := s.listenTCP(s.cfg.Port, &s.listeners); err != nil {
+			return err
 		}
+	}
+	for i, l := range s.listeners {
+		if s.cfg.ProxyProtocol {
+			l = s.proxyProtocolListener(l)
+		}
+		if s.certs != nil {
+			l = tls.NewListener(l, s.http.TLSConfig)
+		}
+		s.listeners[i] = l
 	}
 	if s.cfg.RedirPort != 0 {
 		if err := s.listenTCP(s.cfg.RedirPort, &s.redirects); err != nil {

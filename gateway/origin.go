@@ -69,9 +69,10 @@ func (p originPolicy) check(r *http.Request) error {
 	scheme := strings.ToLower(u.Scheme)
 	host, port := splitHostDefaultPort(u.Host, scheme == "https" || scheme == "wss")
 	if p.sameOrigin {
-		reqHost, reqPort := splitHostDefaultPort(r.Host, r.TLS != nil)
+		requested, tls := requestedHost(r) // the proxy's Host and scheme behind a --trusted-proxy
+		reqHost, reqPort := splitHostDefaultPort(requested, tls)
 		if host != reqHost || port != reqPort {
-			return fmt.Errorf("origin %q is not the same as host %q (--sameorigin)", raw, r.Host)
+			return fmt.Errorf("origin %q is not the same as host %q (--sameorigin)", raw, requested)
 		}
 	}
 	if len(p.allowed) == 0 {

@@ -28,6 +28,7 @@ type Server struct {
 	cgiRouter  *dirRouter // set with --cgidir
 	pages      http.Handler
 	origins    originPolicy
+	proxies    trustedProxies
 	auth       *basicAuth
 	certs      *certReloader
 	credential *syscall.Credential
@@ -43,6 +44,7 @@ type Server struct {
 	sessions map[*session]struct{}
 	closing  bool
 	active   sync.WaitGroup // one per session, done after its child is gone
+	drain    drainState     // guarded by mu
 }
 
 // New checks cfg and prepares a server; it does not listen yet. Every
@@ -70,6 +72,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.certs != nil {
 		s.http.TLSConfig = s.certs.tlsConfig()
+	}
+	if cfg.ProxyProtocol {
+		s.http.ConnContext = withTCPPeer
 	}
 	return s, nil
 }
@@ -109,6 +114,12 @@ func (s *Server) newSecurity() error {
 		return err
 	}
 	s.origins.sameOrigin = cfg.SameOrigin
+	if s.proxies, err = parseTrustedProxies(cfg.TrustedProxies); err != nil {
+		return err
+	}
+	if cfg.ProxyProtocol && !s.proxies.active() {
+		return errors.New("--proxy-protocol needs --trusted-proxy: name the proxies that may send the PROXY header")
+	}
 	if s.auth, err = newBasicAuth(cfg.BasicAuth, cfg.Htpasswd); err != nil {
 		return err
 	}

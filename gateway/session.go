@@ -24,6 +24,7 @@ type session struct {
 	srv        *Server
 	conn       *wsio.Conn
 	remote     string // the client's address, for the access line
+	proxy      string // the proxy in front of it, if a trusted one named it
 	path       string // the URL path, for the access line
 	endpoint   endpoint
 	remoteUser string // the Basic-authenticated user, if any
@@ -48,6 +49,7 @@ func newSession(srv *Server, conn *wsio.Conn, r *http.Request, ep endpoint, remo
 		srv:        srv,
 		conn:       conn,
 		remote:     r.RemoteAddr,
+		proxy:      clientInfoOf(r).proxy,
 		path:       r.URL.Path,
 		endpoint:   ep,
 		remoteUser: remoteUser,

@@ -17,6 +17,11 @@
 //	wsgate-stop [-signal TERM] [-status 0] [-within 10s] [SIGNAL]
 //	    signal the server, wait for it to exit, check its exit status, that
 //	    it took at most -within, and that its log shows no data race or panic.
+//	wsgate-signal SIGNAL
+//	    signal the server (TERM, INT, HUP, ...) and go on while it reacts.
+//	wsgate-wait [-status 0] [-within 10s]
+//	    wait for the server to exit on its own after wsgate-signal, and
+//	    check it as wsgate-stop does; -within counts from the signal.
 //	wsgate-log [-count=N] [-within 10s] REGEXP
 //	    wait until at least N lines of the server's log (its stderr) match
 //	    REGEXP and print them to stdout. With !, check that no line matches

@@ -38,17 +38,19 @@ func Params(t *testing.T, dir string) testscript.Params {
 		RequireUniqueNames:  true,
 		Setup:               func(env *testscript.Env) error { return setup(env, scripts) },
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"wsgate-start": cmdWsgateStart,
-			"wsgate-stop":  cmdWsgateStop,
-			"wsgate-log":   cmdWsgateLog,
-			"wsgate-run":   cmdWsgateRun,
-			"ws":           cmdWS,
-			"http-get":     cmdHTTPGet,
-			"http-raw":     cmdHTTPRaw,
-			"proc":         cmdProc,
-			"rawws":        cmdRawWS,
-			"rawtcp":       cmdRawTCP,
-			"ci-fail":      cmdCIFail,
+			"wsgate-start":  cmdWsgateStart,
+			"wsgate-stop":   cmdWsgateStop,
+			"wsgate-log":    cmdWsgateLog,
+			"wsgate-signal": cmdWsgateSignal,
+			"wsgate-wait":   cmdWsgateWait,
+			"wsgate-run":    cmdWsgateRun,
+			"ws":            cmdWS,
+			"http-get":      cmdHTTPGet,
+			"http-raw":      cmdHTTPRaw,
+			"proc":          cmdProc,
+			"rawws":         cmdRawWS,
+			"rawtcp":        cmdRawTCP,
+			"ci-fail":       cmdCIFail,
 			// sec.go
 			"sec-start":       cmdSecStart,
 			"sec-signal":      cmdSecSignal,
@@ -105,6 +107,8 @@ type scenario struct {
 	server   *launch.Server
 	conns    map[string]*wsConn
 	lastEnd  time.Time // when the last ws close or ws drop began
+	// signalled is when wsgate-signal last signalled the server.
+	signalled time.Time
 }
 
 type scenarioKey struct{}

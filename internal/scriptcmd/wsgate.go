@@ -81,7 +81,7 @@ func startServer(ts *testscript.TestScript, env, args []string) *launch.Server {
 	}
 	srv, err := launch.Start(wsgateCmd(ts, env, args), startTimeout)
 	ts.Check(err)
-	st.server = srv
+	st.server, st.signalled = srv, time.Time{}
 	return srv
 }
 
@@ -113,9 +113,56 @@ func cmdWsgateStop(ts *testscript.TestScript, neg bool, args []string) {
 	if p == nil || p.Exited() {
 		ts.Fatalf("no running wsgate to stop")
 	}
+	ts.Check(p.Signal(sig))
+	awaitExit(ts, p, "SIG"+strings.TrimPrefix(*sigName, "SIG"), *within, *status)
+}
+
+// cmdWsgateSignal signals the server and goes on: what follows sees it
+// react (a drain, say) while it still runs.
+func cmdWsgateSignal(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: wsgate-signal SIGNAL")
+	}
+	sig, ok := signals[strings.TrimPrefix(args[0], "SIG")]
+	if !ok {
+		ts.Fatalf("unknown signal %q", args[0])
+	}
+	p := scenarioOf(ts).server
+	if p == nil || p.Exited() {
+		ts.Fatalf("no running wsgate to signal")
+	}
+	ts.Check(p.Signal(sig))
+	st := scenarioOf(ts)
+	st.signalled = time.Now()
+}
+
+// cmdWsgateWait waits for the server to exit on its own, after
+// wsgate-signal, and checks how, as wsgate-stop does; -within counts from
+// the last wsgate-signal.
+func cmdWsgateWait(ts *testscript.TestScript, neg bool, args []string) {
+	fs := flag.NewFlagSet("wsgate-wait", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	status := fs.Int("status", 0, "expected exit status")
+	within := fs.Duration("within", defaultWithin, "longest time to exit, from the last wsgate-signal")
+	if err := fs.Parse(args); neg || err != nil || fs.NArg() != 0 {
+		ts.Fatalf("usage: wsgate-wait [-status 0] [-within 10s] (%v)", err)
+	}
+	st := scenarioOf(ts)
+	if st.server == nil || st.signalled.IsZero() {
+		ts.Fatalf("wsgate-wait needs a wsgate-signal first")
+	}
+	awaitExit(ts, st.server, "the signal", *within-time.Since(st.signalled), *status)
+}
+
+// awaitExit waits (at most within) for the signalled server to exit, killing
+// it otherwise, and checks its exit status and its log.
+func awaitExit(ts *testscript.TestScript, p *launch.Server, what string, within time.Duration, status int) {
 	start := time.Now()
-	if p.Stop(sig, *within) {
-		ts.Fatalf("wsgate did not exit within %v of SIG%s; killed it\nlog:\n%s", *within, *sigName, logTail(p.Log.String()))
+	select {
+	case <-p.Done():
+	case <-time.After(max(within, 0)):
+		p.Kill()
+		ts.Fatalf("wsgate did not exit within %v of %s; killed it\nlog:\n%s", within, what, logTail(p.Log.String()))
 	}
 	took := time.Since(start)
 	fmt.Fprintf(ts.Stdout(), "wsgate exited with %s after %v\n", describeExit(p.State()), took.Round(time.Millisecond))
@@ -123,8 +170,8 @@ func cmdWsgateStop(ts *testscript.TestScript, neg bool, args []string) {
 	if problem := launch.LogProblem(log); problem != "" {
 		ts.Fatalf("%s", problem)
 	}
-	if p.State().ExitCode() != *status {
-		ts.Fatalf("wsgate exited with %s, want exit status %d\nlog:\n%s", describeExit(p.State()), *status, logTail(log))
+	if p.State().ExitCode() != status {
+		ts.Fatalf("wsgate exited with %s, want exit status %d\nlog:\n%s", describeExit(p.State()), status, logTail(log))
 	}
 }
 
