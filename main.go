@@ -180,6 +180,7 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 		MaxMessageSize:   c.Int64("max-message-size"),
 		ChunkSize:        c.Int("chunk-size"),
 		Term:             c.String("term"),
+		Locale:           c.String("locale"),
 		HandshakeTimeout: c.Duration("handshake-timeout"),
 		PingInterval:     c.Duration("ping-interval"),
 		PingTimeout:      c.Duration("ping-timeout"),
@@ -195,7 +196,7 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 		RedirPort:        c.Int("redirport"),
 		Version:          version,
 	}
-	for _, n := range []string{"port", "closems", "killms", "maxforks", "max-message-size", "redirport"} {
+	for _, n := range []string{"port", "closems", "killms", "maxforks", "max-message-size", "redirport", "pingms"} {
 		if c.Int64(n) < 0 {
 			return cfg, fmt.Errorf("--%s must not be negative", n)
 		}
@@ -212,6 +213,9 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 	if cfg.Mode, err = modeFromFlags(c); err != nil {
 		return cfg, err
 	}
+	if err := pingFromFlags(c, &cfg); err != nil {
+		return cfg, err
+	}
 	if c.Bool("devconsole") && cfg.StaticDir != "" {
 		return cfg, errors.New("--devconsole and --staticdir exclude each other: the console is served only without --staticdir")
 	}
@@ -220,6 +224,9 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 		if cfg.TLSCert == "" || cfg.TLSKey == "" {
 			return cfg, errors.New("--ssl needs both --sslcert FILE and --sslkey FILE")
 		}
+	}
+	if cfg.TLSClientCA = c.String("sslca"); cfg.TLSClientCA != "" && cfg.TLSCert == "" {
+		return cfg, errors.New("--sslca checks client certificates over TLS: it needs --ssl with --sslcert and --sslkey")
 	}
 	if cfg.UnixSocket != "" && (c.IsSet("address") || cfg.RedirPort != 0) {
 		return cfg, errors.New("--unixsocket replaces --address and --port; --redirport needs a TCP port")
@@ -257,7 +264,27 @@ func modeFromFlags(c *cli.Context) (gateway.Mode, error) {
 		}
 		mode, chosen = m.mode, m.flag
 	}
+	if c.Bool("passstderr") {
+		if chosen != "" {
+			return 0, fmt.Errorf("--passstderr works in line mode only: its JSON messages carry lines, which --%s does not have", chosen)
+		}
+		mode = gateway.PassStderrMode
+	}
 	return mode, nil
+}
+
+// pingFromFlags applies websocketd 0.5's --pingms: a ping every MS, and a
+// client that answers none for twice that is dropped.
+func pingFromFlags(c *cli.Context, cfg *gateway.Config) error {
+	if !c.IsSet("pingms") {
+		return nil
+	}
+	if c.IsSet("ping-interval") || c.IsSet("ping-timeout") {
+		return errors.New("--pingms sets --ping-interval and --ping-timeout: give one or the others")
+	}
+	cfg.PingInterval = time.Duration(c.Int("pingms")) * time.Millisecond
+	cfg.PingTimeout = 2 * cfg.PingInterval
+	return nil
 }
 
 // logLevels maps level names, websocketd's included, to slog's levels.

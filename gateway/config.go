@@ -18,6 +18,7 @@ type Config struct {
 	UnixSocket string   // listen on this Unix socket instead of TCP
 
 	TLSCert, TLSKey string // serve wss:// and https:// with this certificate
+	TLSClientCA     string // with TLS: require client certificates signed by these CAs (PEM)
 	RedirPort       int    // with TLS: a plain-HTTP port that redirects to it
 	Origins         []string
 	SameOrigin      bool
@@ -40,6 +41,7 @@ type Config struct {
 	Mode      Mode
 	ChunkSize int    // largest binary message of output in BinaryMode
 	Term      string // TERM for the pseudo-terminal modes
+	Locale    string // LANG for programs: "" picks one on a terminal (locale.go), "none" never sets it
 
 	HandshakeTimeout time.Duration // for the request headers of the upgrade
 	PingInterval     time.Duration // 0: never ping

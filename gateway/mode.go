@@ -18,6 +18,10 @@ const (
 	PTYMode
 	// TerminalMode is an interactive terminal for a browser (terminal.go).
 	TerminalMode
+	// PassStderrMode is LineMode with stderr lines sent too, each line of
+	// either stream wrapped in websocketd's JSON (--passstderr,
+	// passstderr.go).
+	PassStderrMode
 )
 
 // mode is what differs between modes: everything else (starting the
@@ -41,15 +45,19 @@ type mode struct {
 	// output reads the program's output and hands each message to the
 	// bridge, until the output ends (see bridge.pumpOutput).
 	output func(*bridge) outputReader
+	// stderrMessages sends the program's stderr lines to the client as
+	// well as to the log (see stderrQueue).
+	stderrMessages bool
 }
 
 // modes is the table of modes. Adding a mode is one file with its pumps and
 // one entry here.
 var modes = [...]*mode{
-	LineMode:     &lineMode,
-	BinaryMode:   &binaryMode,
-	PTYMode:      &ptyMode,
-	TerminalMode: &terminalMode,
+	LineMode:       &lineMode,
+	BinaryMode:     &binaryMode,
+	PTYMode:        &ptyMode,
+	TerminalMode:   &terminalMode,
+	PassStderrMode: &passStderrMode,
 }
 
 func (m Mode) spec() *mode { return modes[m] }
