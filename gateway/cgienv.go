@@ -44,6 +44,7 @@ func (s *session) cgiRequest(r *http.Request) process.Request {
 	if cfg.Mode.spec().terminal != process.NoTerminal {
 		req.Extra = append(req.Extra, "TERM="+cfg.Term)
 	}
+	req.Extra = append(req.Extra, s.srv.localeEnv...)
 	if p := s.conn.Protocol(); p != "" {
 		req.Extra = append(req.Extra, "WEBSOCKET_PROTOCOL="+p)
 	}
