@@ -38,6 +38,7 @@ func (s *session) cgiRequest(r *http.Request) process.Request {
 		req.Extra = append(req.Extra, "REMOTE_USER="+s.remoteUser, "AUTH_TYPE=Basic")
 		req.OmitAuthorization = true
 	}
+	req.Extra = append(req.Extra, clientCertEnv(r, s.remoteUser)...)
 	if cfg.ReverseLookup {
 		req.RemoteHost = reverseLookup(r.RemoteAddr)
 	}

@@ -75,6 +75,7 @@ func (s *Server) serveCGI(w http.ResponseWriter, r *http.Request, ep endpoint, r
 		env = append(env, "REMOTE_USER="+remoteUser, "AUTH_TYPE=Basic")
 		r.Header.Del("Authorization") // checked here; not the program's to see
 	}
+	env = append(env, clientCertEnv(r, remoteUser)...)
 	h := &cgi.Handler{
 		Path:       ep.Program,
 		Root:       ep.ScriptName,

@@ -77,6 +77,11 @@ func New(cfg Config) (*Server, error) {
 	if s.certs != nil {
 		s.http.TLSConfig = s.certs.tlsConfig()
 	}
+	if cfg.TLSClientCA != "" {
+		if err := requireClientCerts(s.http.TLSConfig, cfg.TLSClientCA); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
