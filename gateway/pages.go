@@ -50,7 +50,11 @@ func (s *Server) servePlain(w http.ResponseWriter, r *http.Request, remoteUser s
 			return
 		}
 		if _, err := s.dirRouter.route(r.URL.Path); err != nil {
-			s.log.Debug("no endpoint", "path", r.URL.Path, "reason", err)
+			if isEscape(err) {
+				s.log.Info("request refused: outside --dir", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
+			} else {
+				s.log.Debug("no endpoint", "path", r.URL.Path, "reason", err)
+			}
 			http.NotFound(w, r)
 			return
 		}
