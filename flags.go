@@ -43,8 +43,8 @@ const (
 	catLog     = "Logging"
 )
 
-// flags are wsgate's options. Every one of websocketd 0.4.1's flags is here
-// with the same name and meaning. Each setting can also come from
+// flags are wsgate's options. Every one of websocketd 0.4.1's and 0.5's
+// flags is here with the same name and meaning. Each setting can also come from
 // WSGATE_<NAME> and from the --config file; the command line wins over the
 // environment, which wins over the file.
 func flags() []cli.Flag {
@@ -108,7 +108,11 @@ func settings() []cli.Flag {
 			Usage: "in --binary mode, the largest message of output, in `BYTES`"}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "term", Value: "xterm-256color", Category: catMode,
 			Usage: "`TERM` for the program in --pty and --terminal modes"}),
-		altsrc.NewInt64Flag(&cli.Int64Flag{Name: "max-message-size", Value: 1 << 20, Category: catProto,
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "locale", Category: catMode,
+			Usage: "`LOCALE` (LANG) for programs; default: on a terminal (--pty, --terminal) wsgate's own when it is UTF-8, else C.UTF-8; \"none\": never set"}),
+		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "passstderr", Category: catMode,
+			Usage: "line mode: send stdout and stderr lines as JSON text messages {\"stream\":\"stdout\"|\"stderr\",\"data\":LINE} (websocketd 0.5)"}),
+		altsrc.NewInt64Flag(&cli.Int64Flag{Name: "max-message-size", Aliases: []string{"maxframesize"}, Value: 1 << 20, Category: catProto,
 			Usage: "largest message in `BYTES`, both ways: bigger client messages close with 1009, longer output lines are split (0: no limit)"}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "handshake-timeout", Value: 10 * time.Second, Category: catProto,
 			Usage: "drop a client whose upgrade request headers take longer than `DURATION`"}),
@@ -116,6 +120,8 @@ func settings() []cli.Flag {
 			Usage: "ping every client this often (`DURATION`; 0: never)"}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "ping-timeout", Category: catProto,
 			Usage: "drop a client that sent nothing, not even a pong, for `DURATION`, and stop its program (default: twice --ping-interval)"}),
+		altsrc.NewIntFlag(&cli.IntFlag{Name: "pingms", Category: catProto,
+			Usage: "websocketd 0.5's keepalive: ping every `MS` and drop a client with no pong for twice that (sets --ping-interval and --ping-timeout; 0: never ping)"}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "protocol", Category: catProto,
 			Usage: "comma-separated subprotocols (`P1,P2`): the first the client offers that is listed is chosen and passed to the program as WEBSOCKET_PROTOCOL"}),
 		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "permessage-deflate", Category: catProto,
@@ -136,6 +142,8 @@ func settings() []cli.Flag {
 			Usage: "TLS certificate `FILE` (PEM); re-read when it changes or on SIGHUP"}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "sslkey", Aliases: []string{"tls-key"}, Category: catSecure,
 			Usage: "TLS private key `FILE` (PEM)"}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "sslca", Category: catSecure,
+			Usage: "with --ssl, require a client certificate signed by a CA in this PEM `FILE` (mutual TLS); programs see SSL_CLIENT_S_DN, SSL_CLIENT_S_DN_CN and REMOTE_USER"}),
 		altsrc.NewIntFlag(&cli.IntFlag{Name: "redirport", Category: catSecure,
 			Usage: "with TLS, also listen for plain HTTP on `PORT` and redirect it to https://"}),
 		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "basic-auth", Category: catSecure,

@@ -181,6 +181,7 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 		MaxMessageSize:   c.Int64("max-message-size"),
 		ChunkSize:        c.Int("chunk-size"),
 		Term:             c.String("term"),
+		Locale:           c.String("locale"),
 		HandshakeTimeout: c.Duration("handshake-timeout"),
 		PingInterval:     c.Duration("ping-interval"),
 		PingTimeout:      c.Duration("ping-timeout"),
@@ -198,7 +199,7 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 		ProxyProtocol:    c.Bool("proxy-protocol"),
 		Version:          version,
 	}
-	for _, n := range []string{"port", "closems", "killms", "maxforks", "max-message-size", "redirport"} {
+	for _, n := range []string{"port", "closems", "killms", "maxforks", "max-message-size", "redirport", "pingms"} {
 		if c.Int64(n) < 0 {
 			return cfg, fmt.Errorf("--%s must not be negative", n)
 		}
@@ -215,6 +216,9 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 	if cfg.Mode, err = modeFromFlags(c); err != nil {
 		return cfg, err
 	}
+	if err := pingFromFlags(c, &cfg); err != nil {
+		return cfg, err
+	}
 	if c.Bool("devconsole") && cfg.StaticDir != "" {
 		return cfg, errors.New("--devconsole and --staticdir exclude each other: the console is served only without --staticdir")
 	}
@@ -223,6 +227,9 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 		if cfg.TLSCert == "" || cfg.TLSKey == "" {
 			return cfg, errors.New("--ssl needs both --sslcert FILE and --sslkey FILE")
 		}
+	}
+	if cfg.TLSClientCA = c.String("sslca"); cfg.TLSClientCA != "" && cfg.TLSCert == "" {
+		return cfg, errors.New("--sslca checks client certificates over TLS: it needs --ssl with --sslcert and --sslkey")
 	}
 	if cfg.UnixSocket != "" && (c.IsSet("address") || cfg.RedirPort != 0) {
 		return cfg, errors.New("--unixsocket replaces --address and --port; --redirport needs a TCP port")
@@ -260,6 +267,15 @@ func modeFromFlags(c *cli.Context) (gateway.Mode, error) {
 		}
 		mode, chosen = m.mode, m.flag
 	}
+	if c.Bool("passstderr") {
+		if chosen != "" {
+			return 0, fmt.Errorf("--passstderr works in line mode only: its JSON messages carry lines, which --%s does not have", chosen)
+		}
+		if c.String("framing") != "line" {
+			return 0, fmt.Errorf("--passstderr works in line mode only: its JSON messages carry lines, which --framing %s does not have", c.String("framing"))
+		}
+		return gateway.PassStderrMode, nil
+	}
 	return withFraming(mode, chosen, c.String("framing"))
 }
 
@@ -275,11 +291,26 @@ func withFraming(mode gateway.Mode, chosen, name string) (gateway.Mode, error) {
 	case chosen != "":
 		return 0, fmt.Errorf("--framing %s and --%s exclude each other: a framing runs the program on pipes", name, chosen)
 	}
-	framed, ok := gateway.ModeNamed(name)
-	if !ok || framed == gateway.BinaryMode || framed == gateway.PTYMode || framed == gateway.TerminalMode {
-		return 0, fmt.Errorf("--framing %q: want line, raw, lsp, length or nul", name)
+	for _, framed := range []gateway.Mode{gateway.LSPMode, gateway.LengthMode, gateway.NULMode} {
+		if framed.String() == name {
+			return framed, nil
+		}
 	}
-	return framed, nil
+	return 0, fmt.Errorf("--framing %q: want line, raw, lsp, length or nul", name)
+}
+
+// pingFromFlags applies websocketd 0.5's --pingms: a ping every MS, and a
+// client that answers none for twice that is dropped.
+func pingFromFlags(c *cli.Context, cfg *gateway.Config) error {
+	if !c.IsSet("pingms") {
+		return nil
+	}
+	if c.IsSet("ping-interval") || c.IsSet("ping-timeout") {
+		return errors.New("--pingms sets --ping-interval and --ping-timeout: give one or the others")
+	}
+	cfg.PingInterval = time.Duration(c.Int("pingms")) * time.Millisecond
+	cfg.PingTimeout = 2 * cfg.PingInterval
+	return nil
 }
 
 // logLevels maps level names, websocketd's included, to slog's levels.

@@ -20,16 +20,56 @@ var binaryMode = mode{
 }
 
 // inputBytes writes the payload of every message, text or binary, to the
-// program's stdin as it arrives, with nothing added. A message of any size
-// streams through without being held whole.
+// program's stdin with nothing added. A message of up to wholeMessageSize
+// reaches stdin in one write of its own, as with websocketd, so that a
+// program that echoes what one read gives keeps the client's message
+// boundaries; a larger one streams through as it arrives, without being
+// held whole.
 func inputBytes(c *client) error {
-	stdin := c.bridge.input
-	c.conn.OnReadWait(stdin.Flush)
+	in := &messageInput{stdin: c.bridge.input}
+	c.conn.OnReadWait(in.onReadWait)
 	for {
 		c.conn.AwaitData()
-		if _, _, err := c.conn.ReadMessageTo(stdin); err != nil {
+		in.start()
+		_, _, err := c.conn.ReadMessageTo(in)
+		in.inMessage = false
+		if err != nil {
 			return err
 		}
+	}
+}
+
+// wholeMessageSize is the largest message written to stdin in one write:
+// the size of the input buffer (lazybuf.Default's).
+const wholeMessageSize = 64 << 10
+
+// messageInput keeps each message of up to wholeMessageSize whole in the
+// input buffer: the buffer is flushed before each message, so the message
+// starts an empty buffer, and while a message is arriving it is flushed
+// only once the message has outgrown the buffer (then it streams).
+// Messages are therefore never joined in one write either, at the cost of a
+// write per message.
+type messageInput struct {
+	stdin     *inputSink
+	inMessage bool
+	written   int // bytes of the current message so far
+}
+
+func (m *messageInput) start() {
+	m.stdin.Flush()
+	m.inMessage, m.written = true, 0
+}
+
+func (m *messageInput) Write(p []byte) (int, error) {
+	m.written += len(p)
+	return m.stdin.Write(p)
+}
+
+// onReadWait flushes when the socket reader is about to wait: between
+// messages, or in the middle of one that streams.
+func (m *messageInput) onReadWait() {
+	if !m.inMessage || m.written > wholeMessageSize {
+		m.stdin.Flush()
 	}
 }
 

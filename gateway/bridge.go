@@ -35,6 +35,9 @@ type bridge struct {
 	log   *slog.Logger
 	input *inputSink // the program's stdin, written by the clients' input pumps
 	flow  flowGate   // pauses the reading of output (terminal mode)
+	// stderr holds the program's stderr lines for the client, in a mode
+	// with stderrMessages; nil otherwise.
+	stderr *stderrQueue
 
 	client atomic.Pointer[client] // the attached connection; nil when none
 	done   chan struct{}          // closed once the output pump has finished
@@ -50,14 +53,15 @@ type client struct {
 	broken atomic.Bool
 }
 
-func newBridge(srv *Server, child *process.Child, log *slog.Logger) *bridge {
+func newBridge(srv *Server, child *process.Child, stderr *stderrQueue, log *slog.Logger) *bridge {
 	return &bridge{
-		srv:   srv,
-		mode:  srv.cfg.Mode.spec(),
-		child: child,
-		log:   log,
-		input: newInputSink(child.Stdin, log),
-		done:  make(chan struct{}),
+		srv:    srv,
+		mode:   srv.cfg.Mode.spec(),
+		child:  child,
+		log:    log,
+		input:  newInputSink(child.Stdin, log),
+		stderr: stderr,
+		done:   make(chan struct{}),
 	}
 }
 

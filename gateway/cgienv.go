@@ -38,12 +38,14 @@ func (s *session) cgiRequest(r *http.Request) process.Request {
 		req.Extra = append(req.Extra, "REMOTE_USER="+s.remoteUser, "AUTH_TYPE=Basic")
 		req.OmitAuthorization = true
 	}
+	req.Extra = append(req.Extra, clientCertEnv(r, s.remoteUser)...)
 	if cfg.ReverseLookup {
 		req.RemoteHost = reverseLookup(r.RemoteAddr)
 	}
 	if cfg.Mode.spec().terminal != process.NoTerminal {
 		req.Extra = append(req.Extra, "TERM="+cfg.Term)
 	}
+	req.Extra = append(req.Extra, s.srv.localeEnv...)
 	if p := s.conn.Protocol(); p != "" {
 		req.Extra = append(req.Extra, "WEBSOCKET_PROTOCOL="+p)
 	}

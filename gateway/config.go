@@ -26,6 +26,7 @@ type Config struct {
 	ProxyProtocol  bool // read a PROXY protocol header on every connection
 
 	TLSCert, TLSKey string // serve wss:// and https:// with this certificate
+	TLSClientCA     string // with TLS: require client certificates signed by these CAs (PEM)
 	RedirPort       int    // with TLS: a plain-HTTP port that redirects to it
 	Origins         []string
 	SameOrigin      bool
@@ -48,6 +49,7 @@ type Config struct {
 	Mode      Mode
 	ChunkSize int    // largest binary message of output in BinaryMode
 	Term      string // TERM for the pseudo-terminal modes
+	Locale    string // LANG for programs: "" picks one on a terminal (locale.go), "none" never sets it
 
 	HandshakeTimeout time.Duration // for the request headers of the upgrade
 	PingInterval     time.Duration // 0: never ping

@@ -15,6 +15,7 @@ import (
 // plain HTTP answer and a log line at the first that fails:
 //
 //	credentials (--basic-auth, --htpasswd)       401
+//	. or .. in the path (dotpath.go)              301 / 400 / 404
 //	plain HTTP? -> the pages (pages.go)
 //	origin (--origin, --sameorigin)              403
 //	route: a program for the path                404
@@ -30,12 +31,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !wsio.IsUpgradeRequest(r) {
+	upgrade := wsio.IsUpgradeRequest(r)
+	if upgrade {
+		addHeaders(w, s.headers.all) // refusals before the upgrade are plain responses
+	} else {
 		addHeaders(w, s.headers.http)
+	}
+	if s.refuseDotSegments(w, r, upgrade) {
+		return
+	}
+	if !upgrade {
 		s.servePlain(w, r, remoteUser)
 		return
 	}
-	addHeaders(w, s.headers.all) // refusals before the upgrade are plain responses
 	if err := s.origins.check(r); err != nil {
 		s.log.Warn("upgrade refused: origin", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
 		http.Error(w, "forbidden: "+err.Error(), http.StatusForbidden)

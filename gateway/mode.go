@@ -23,6 +23,10 @@ const (
 	LSPMode
 	LengthMode
 	NULMode
+	// PassStderrMode is LineMode with stderr lines sent too, each line of
+	// either stream wrapped in websocketd's JSON (--passstderr,
+	// passstderr.go).
+	PassStderrMode
 )
 
 // mode is what differs between modes: everything else (starting the
@@ -46,32 +50,25 @@ type mode struct {
 	// output reads the program's output and hands each message to the
 	// bridge, until the output ends (see bridge.pumpOutput).
 	output func(*bridge) outputReader
+	// stderrMessages sends the program's stderr lines to the client as
+	// well as to the log (see stderrQueue).
+	stderrMessages bool
 }
 
 // modes is the table of modes. Adding a mode is one file with its pumps and
 // one entry here.
 var modes = [...]*mode{
-	LineMode:     &lineMode,
-	BinaryMode:   &binaryMode,
-	PTYMode:      &ptyMode,
-	TerminalMode: &terminalMode,
-	LSPMode:      &lspMode,
-	LengthMode:   &lengthMode,
-	NULMode:      &nulMode,
+	LineMode:       &lineMode,
+	BinaryMode:     &binaryMode,
+	PTYMode:        &ptyMode,
+	TerminalMode:   &terminalMode,
+	LSPMode:        &lspMode,
+	LengthMode:     &lengthMode,
+	NULMode:        &nulMode,
+	PassStderrMode: &passStderrMode,
 }
 
 func (m Mode) spec() *mode { return modes[m] }
 
 // String is the mode's name, as the flags say it.
 func (m Mode) String() string { return m.spec().name }
-
-// ModeNamed returns the mode called name ("line", "binary", "pty",
-// "terminal", "lsp", "length", "nul").
-func ModeNamed(name string) (Mode, bool) {
-	for m, spec := range modes {
-		if spec.name == name {
-			return Mode(m), true
-		}
-	}
-	return 0, false
-}

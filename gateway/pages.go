@@ -27,7 +27,7 @@ func (s *Server) newPages() (err error) {
 // file of --staticdir, or a built-in page. In --dir mode the built-in
 // console is only for paths that name a program, and / lists them.
 func (s *Server) servePlain(w http.ResponseWriter, r *http.Request, remoteUser string) {
-	if s.cgiRouter != nil {
+	if s.cgiRouter != nil && !static.IsAsset(r.URL.Path) { // a dot name is never a program
 		ep, err := s.cgiRouter.route(r.URL.Path)
 		if err == nil {
 			s.serveCGI(w, r, ep, remoteUser)
@@ -38,6 +38,11 @@ func (s *Server) servePlain(w http.ResponseWriter, r *http.Request, remoteUser s
 			http.NotFound(w, r)
 			return
 		}
+		if s.cgiOwnsPath(r.URL.Path) {
+			s.log.Debug("no CGI program", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
+			http.NotFound(w, r)
+			return
+		}
 	}
 	if s.dirRouter != nil && s.cfg.StaticDir == "" && !static.IsAsset(r.URL.Path) {
 		if r.URL.Path == "/" {
@@ -45,12 +50,26 @@ func (s *Server) servePlain(w http.ResponseWriter, r *http.Request, remoteUser s
 			return
 		}
 		if _, err := s.dirRouter.route(r.URL.Path); err != nil {
-			s.log.Debug("no endpoint", "path", r.URL.Path, "reason", err)
+			if isEscape(err) {
+				s.log.Info("request refused: outside --dir", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
+			} else {
+				s.log.Debug("no endpoint", "path", r.URL.Path, "reason", err)
+			}
 			http.NotFound(w, r)
 			return
 		}
 	}
 	s.pages.ServeHTTP(w, r)
+}
+
+// cgiOwnsPath reports whether a path that names no CGI program is a
+// missing one (404). With --cgidir and a COMMAND, the CGI programs own every
+// plain HTTP path but two kinds that keep the built-in pages: / (the
+// console, unless DIR has an index program) and the pages' own assets.
+// With --staticdir the files answer instead, and with --dir its programs'
+// paths keep their console.
+func (s *Server) cgiOwnsPath(urlPath string) bool {
+	return s.dirRouter == nil && s.cfg.StaticDir == "" && urlPath != "/"
 }
 
 // serveCGI runs a --cgidir program for one HTTP request (RFC 3875).
@@ -60,6 +79,7 @@ func (s *Server) serveCGI(w http.ResponseWriter, r *http.Request, ep endpoint, r
 		env = append(env, "REMOTE_USER="+remoteUser, "AUTH_TYPE=Basic")
 		r.Header.Del("Authorization") // checked here; not the program's to see
 	}
+	env = append(env, clientCertEnv(r, remoteUser)...)
 	h := &cgi.Handler{
 		Path:       ep.Program,
 		Root:       ep.ScriptName,

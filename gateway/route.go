@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"wsgate/internal/confine"
 )
 
 // endpoint is the program a request runs and how CGI names it.
@@ -117,7 +119,7 @@ func (d *dirRouter) route(urlPath string) (endpoint, error) {
 			return endpoint{}, escapeAttempt("%q: bad character in path", seg)
 		}
 		rel = path.Join(rel, seg)
-		fi, err := d.root.Stat(rel)
+		fi, err := confine.Stat(d.root, d.dir, rel)
 		if err != nil {
 			return endpoint{}, d.statError(rel, err)
 		}
@@ -139,7 +141,7 @@ func (d *dirRouter) program(rel, pathInfo string) (endpoint, error) {
 	if !d.allowed(rel) {
 		return endpoint{}, noEndpoint("%s: excluded by --allow/--deny", rel)
 	}
-	fi, err := d.root.Stat(rel)
+	fi, err := confine.Stat(d.root, d.dir, rel)
 	if err != nil {
 		return endpoint{}, d.statError(rel, err)
 	}
@@ -182,7 +184,7 @@ func (d *dirRouter) statError(rel string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		return noEndpoint("%s: does not exist", rel)
 	}
-	if strings.Contains(err.Error(), "escapes") {
+	if errors.Is(err, confine.ErrEscape) || strings.Contains(err.Error(), "escapes") {
 		return escapeAttempt("%s: leads outside the directory", rel)
 	}
 	return noEndpoint("%s: %v", rel, err)

@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/user"
 	"strconv"
 	"sync"
 	"syscall"
+
+	"wsgate/process"
 )
 
 // MaxHeaderBytes bounds the request line and headers of a request; a
@@ -33,6 +36,7 @@ type Server struct {
 	certs      *certReloader
 	credential *syscall.Credential
 	headers    struct{ all, ws, http http.Header }
+	localeEnv  []string // the programs' locale variables (locale.go)
 	forks      forkLimit
 
 	http      *http.Server
@@ -64,6 +68,8 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	onTerminal := cfg.Mode.spec().terminal != process.NoTerminal
+	s.localeEnv = programLocale(cfg.Locale, onTerminal, cfg.PassEnv, os.Getenv)
 	s.http = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: cfg.HandshakeTimeout,
@@ -75,6 +81,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.ProxyProtocol {
 		s.http.ConnContext = withTCPPeer
+	}
+	if cfg.TLSClientCA != "" {
+		if err := requireClientCerts(s.http.TLSConfig, cfg.TLSClientCA); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

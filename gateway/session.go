@@ -41,6 +41,9 @@ type session struct {
 	stderrLog atomic.Pointer[slog.Logger]
 	// input is the program's stdin once it runs, for abortInput.
 	input atomic.Pointer[os.File]
+	// stderrOut takes the stderr lines that go to the client too, in a
+	// mode with stderrMessages; nil otherwise.
+	stderrOut *stderrQueue
 }
 
 func newSession(srv *Server, conn *wsio.Conn, r *http.Request, ep endpoint, remoteUser string) *session {
@@ -58,6 +61,9 @@ func newSession(srv *Server, conn *wsio.Conn, r *http.Request, ep endpoint, remo
 		start:      time.Now(),
 	}
 	sess.stderrLog.Store(sess.log)
+	if srv.cfg.Mode.spec().stderrMessages {
+		sess.stderrOut = newStderrQueue()
+	}
 	return sess
 }
 
@@ -82,7 +88,7 @@ func (s *session) run(r *http.Request) {
 	s.stderrLog.Store(s.log)
 	s.log.Debug("connected", "remote", s.remote, "path", s.path)
 
-	b := newBridge(s.srv, child, s.log)
+	b := newBridge(s.srv, child, s.stderrOut, s.log)
 	defer b.wait()
 	defer child.Stop(s.srv.cfg.CloseGrace, s.srv.cfg.KillGrace)
 	c := b.attach(s.conn, s.log)
@@ -149,6 +155,7 @@ func (s *session) startProgram(r *http.Request) (*process.Child, error) {
 		// Read by one goroutine for all programs: no goroutine here.
 		StderrLine: func(line []byte) {
 			s.stderrLog.Load().Info("stderr", "line", string(line))
+			s.stderrOut.add(line)
 		},
 		StderrMaxLine: stderrMaxLine,
 		StdoutGrace:   cfg.CloseGrace,
