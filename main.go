@@ -128,6 +128,9 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return flagError(err)
 	}
+	if err := reexecForHTTP2(cfg); err != nil {
+		return err
+	}
 	// Signals are caught before anything listens: a SIGTERM as soon as the
 	// listening line appears is a graceful shutdown too.
 	signals := make(chan os.Signal, 1)
@@ -193,6 +196,7 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 		BasicAuth:        c.StringSlice("basic-auth"),
 		Htpasswd:         c.String("htpasswd"),
 		RedirPort:        c.Int("redirport"),
+		HTTP2:            c.Bool("http2"),
 		Version:          version,
 	}
 	for _, n := range []string{"port", "closems", "killms", "maxforks", "max-message-size", "redirport"} {

@@ -19,6 +19,7 @@ type Config struct {
 
 	TLSCert, TLSKey string // serve wss:// and https:// with this certificate
 	RedirPort       int    // with TLS: a plain-HTTP port that redirects to it
+	HTTP2           bool   // with TLS: offer HTTP/2, and WebSockets over it (RFC 8441)
 	Origins         []string
 	SameOrigin      bool
 	BasicAuth       []string // USER:PASSWORD entries

@@ -25,6 +25,7 @@ type session struct {
 	conn       *wsio.Conn
 	remote     string // the client's address, for the access line
 	path       string // the URL path, for the access line
+	proto      string // HTTP/1.1, or HTTP/2.0 for a WebSocket on a stream (RFC 8441)
 	endpoint   endpoint
 	remoteUser string // the Basic-authenticated user, if any
 	id         string
@@ -49,6 +50,7 @@ func newSession(srv *Server, conn *wsio.Conn, r *http.Request, ep endpoint, remo
 		conn:       conn,
 		remote:     r.RemoteAddr,
 		path:       r.URL.Path,
+		proto:      r.Proto,
 		endpoint:   ep,
 		remoteUser: remoteUser,
 		id:         id,
