@@ -28,6 +28,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
 
 	"wsgate/internal/launch"
@@ -208,4 +210,63 @@ func TestHTTP2WebSocketsFollowEveryRule(t *testing.T) {
 	waitLog(t, srv, `msg="upgrade refused: no program" .*path=/no-such-program`, 10*time.Second)
 	waitLog(t, srv, `msg="upgrade refused: origin" .*evil\.example`, 10*time.Second)
 	srv.stop(t)
+}
+
+// TestBrowserWebSocketOverHTTP2: Chromium loads the console over https,
+// which it gets over HTTP/2, and opens the console's WebSocket on that
+// same connection with an extended CONNECT: its handshake answer is 200
+// (not 101), the echo works, and wsgate's access line says HTTP/2.0.
+// Chromium trusts the test certificate by its public key
+// (--ignore-certificate-errors-spki-list), so the connection is a normal,
+// trusted one that it pools and reuses.
+func TestBrowserWebSocketOverHTTP2(t *testing.T) {
+	requireChromium(t)
+	cert := newTestCert(t)
+	srv := startWsgateHTTP2(t, cert, "./testscripts/echo.pl")
+	// Stopped (and its exit checked) once the browser is gone: Chromium
+	// sometimes holds a spare connection on which it sent no request, and
+	// net/http's Shutdown leaves such a connection 5 s before it counts as
+	// idle, longer than wsgate's shutdown grace.
+	t.Cleanup(func() { srv.stop(t) })
+	b := newBrowser(t, chromedp.Flag("ignore-certificate-errors-spki-list", cert.spkiHash))
+
+	handshakes := make(chan int64, 8)
+	if err := chromedp.Listen(b.ctx, func(ev any) {
+		if e, ok := ev.(*network.EventWebSocketHandshakeResponseReceived); ok {
+			select {
+			case handshakes <- e.Response.Status:
+			default:
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b.do(t, "opening the console over https",
+		chromedp.Navigate(srv.url("/")),
+		chromedp.WaitVisible(chromedp.CSS("#connect")))
+	if proto := eval[string](t, b, `performance.getEntriesByType("navigation")[0].nextHopProtocol`); proto != "h2" {
+		t.Fatalf("the page came over %q, want h2: wsgate did not offer HTTP/2", proto)
+	}
+	b.waitUntil(t, `#status "connected"`, `document.getElementById("status").textContent === "connected"`)
+	select {
+	case status := <-handshakes:
+		if status != http.StatusOK {
+			t.Errorf("the WebSocket handshake was answered %d, want 200 (RFC 8441; 101 is HTTP/1.1)", status)
+		}
+	case <-time.After(browserWait):
+		t.Fatal("Chromium reported no WebSocket handshake")
+	}
+
+	const msg = "over HTTP/2 from Chromium ✓"
+	b.do(t, "typing a message and clicking Send",
+		chromedp.SendKeys(chromedp.CSS("#message"), msg),
+		chromedp.Click(chromedp.CSS("#send")))
+	b.waitUntil(t, "the echo",
+		`Array.from(document.querySelectorAll("#log .msg.in .text")).some((e) => e.textContent === `+jsString(msg)+`)`)
+	b.do(t, "clicking Disconnect", chromedp.Click(chromedp.CSS("#connect")))
+	if status := waitClosed(t, b); !strings.HasPrefix(status, "closed with code 1000") || strings.Contains(status, "not clean") {
+		t.Errorf("after Disconnect, #status is %q, want a clean 1000", status)
+	}
+	waitLog(t, srv, `msg=connection .*path=/ proto=HTTP/2\.0 .*close_code=1000 .*msgs_in=1 `, 10*time.Second)
+	b.checkNoExceptions(t)
 }
