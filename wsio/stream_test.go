@@ -254,3 +254,53 @@ func TestStreamServerCloseAndStuckWriter(t *testing.T) {
 		t.Fatal("a peer that reads nothing took 64 MB; want the writer blocked and then failed by Close")
 	}
 }
+
+// TestStreamProtocolErrorClosesWith1002: a protocol error on a stream is
+// answered with its close code and the drain that follows ends with the
+// read deadline (a stream cannot be half-closed), so the handler returns.
+func TestStreamProtocolErrorClosesWith1002(t *testing.T) {
+	done := make(chan error, 1)
+	url, tlsConf := streamServer(t, echoHandler(Options{}, done))
+	s := dialStream(t, url, tlsConf, nil)
+	s.Send(wstest.TextFrame([]byte("unmasked")).WithUnmasked())
+	if f := readStreamFrame(t, s); closeCode(f) != 1002 {
+		t.Fatalf("an unmasked frame: got %s, want close 1002", f.Summary())
+	}
+	var ce *CloseError
+	if err := waitDone(t, done); !errors.As(err, &ce) || ce.Code != 1002 {
+		t.Fatalf("ReadMessage = %v, want the server's close 1002", err)
+	}
+}
+
+// TestStreamPeerWaitingFollowsTheStream: keepalive cannot look into a
+// stream's buffer, so a stream whose reader is held up elsewhere counts as
+// a peer that is there as long as the stream lives, and not once the
+// client has reset it.
+func TestStreamPeerWaitingFollowsTheStream(t *testing.T) {
+	alive, gone := make(chan bool, 1), make(chan bool, 1)
+	reset := make(chan struct{})
+	url, tlsConf := streamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		c, err := Upgrade(w, r, Options{})
+		if err != nil {
+			alive <- false
+			return
+		}
+		defer c.Close()
+		alive <- c.peerWaiting() // nobody reads: as if the program held the reader up
+		<-reset
+		deadline := time.Now().Add(5 * time.Second)
+		for c.peerWaiting() && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		gone <- !c.peerWaiting()
+	})
+	s := dialStream(t, url, tlsConf, nil)
+	if !<-alive {
+		t.Fatal("a live stream whose reader is busy elsewhere does not count as a waiting peer")
+	}
+	s.Close()
+	close(reset)
+	if !<-gone {
+		t.Fatal("a stream the client reset still counts as a waiting peer after 5s")
+	}
+}

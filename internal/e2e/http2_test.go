@@ -215,14 +215,15 @@ func TestHTTP2WebSocketsFollowEveryRule(t *testing.T) {
 // TestBrowserWebSocketOverHTTP2: Chromium loads the console over https,
 // which it gets over HTTP/2, and opens the console's WebSocket on that
 // same connection with an extended CONNECT: its handshake answer is 200
-// (not 101), the echo works, and wsgate's access line says HTTP/2.0.
+// (not 101), the echo works, and wsgate's access line says HTTP/2.0, and
+// that permessage-deflate was agreed on through Sec-WebSocket-Extensions.
 // Chromium trusts the test certificate by its public key
 // (--ignore-certificate-errors-spki-list), so the connection is a normal,
 // trusted one that it pools and reuses.
 func TestBrowserWebSocketOverHTTP2(t *testing.T) {
 	requireChromium(t)
 	cert := newTestCert(t)
-	srv := startWsgateHTTP2(t, cert, "./testscripts/echo.pl")
+	srv := startWsgateHTTP2(t, cert, "--permessage-deflate", "./testscripts/echo.pl")
 	// Stopped (and its exit checked) once the browser is gone: Chromium
 	// sometimes holds a spare connection on which it sent no request, and
 	// net/http's Shutdown leaves such a connection 5 s before it counts as
@@ -267,6 +268,6 @@ func TestBrowserWebSocketOverHTTP2(t *testing.T) {
 	if status := waitClosed(t, b); !strings.HasPrefix(status, "closed with code 1000") || strings.Contains(status, "not clean") {
 		t.Errorf("after Disconnect, #status is %q, want a clean 1000", status)
 	}
-	waitLog(t, srv, `msg=connection .*path=/ proto=HTTP/2\.0 .*close_code=1000 .*msgs_in=1 `, 10*time.Second)
+	waitLog(t, srv, `msg=connection .*path=/ proto=HTTP/2\.0 .*close_code=1000 .*msgs_in=1 .*compressed=true`, 10*time.Second)
 	b.checkNoExceptions(t)
 }

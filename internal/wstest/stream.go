@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 x/net/http2's Transport is deprecated for net/http's, but net/http's client refuses the :protocol pseudo-header that an extended CONNECT needs (Go 1.26); this is the Go client that can send one.
+
 package wstest
 
 import (
