@@ -126,6 +126,8 @@ func settings() []cli.Flag {
 			Usage: "comma-separated subprotocols (`P1,P2`): the first the client offers that is listed is chosen and passed to the program as WEBSOCKET_PROTOCOL"}),
 		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "permessage-deflate", Category: catProto,
 			Usage: "compress messages (RFC 7692) with clients that offer it; --max-message-size applies to the decompressed size"}),
+		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "http2", Category: catProto,
+			Usage: "with --ssl, also offer HTTP/2, and WebSockets over it (RFC 8441); wsgate restarts itself once with GODEBUG=http2xconnect=1 for it"}),
 		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "header", Category: catProto,
 			Usage: "add `\"NAME: VALUE\"` to every response (repeatable)"}),
 		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "header-ws", Category: catProto,

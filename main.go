@@ -131,6 +131,9 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return flagError(err)
 	}
+	if err := reexecForHTTP2(cfg); err != nil {
+		return err
+	}
 	// Signals are caught before anything listens: a SIGTERM as soon as the
 	// listening line appears is a graceful shutdown too.
 	signals := make(chan os.Signal, 1)
@@ -197,6 +200,7 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 		RedirPort:        c.Int("redirport"),
 		TrustedProxies:   splitEach(c.StringSlice("trusted-proxy")),
 		ProxyProtocol:    c.Bool("proxy-protocol"),
+		HTTP2:            c.Bool("http2"),
 		Version:          version,
 	}
 	for _, n := range []string{"port", "closems", "killms", "maxforks", "max-message-size", "redirport", "pingms"} {

@@ -21,6 +21,7 @@ func (s *session) logEnd() {
 	attrs := []any{
 		"remote", s.remote,
 		"path", s.path,
+		"proto", s.proto,
 		"duration", time.Since(s.start).Round(time.Microsecond),
 		"close_code", int(code),
 		"msgs_in", st.MessagesIn.Load(), "bytes_in", st.BytesIn.Load(),

@@ -25,7 +25,7 @@ func (s *session) cgiRequest(r *http.Request) process.Request {
 	}
 	cfg := &s.srv.cfg
 	req := process.Request{
-		HTTP:       r,
+		HTTP:       withoutPseudoHeaders(r),
 		ScriptName: s.endpoint.ScriptName,
 		PathInfo:   s.endpoint.PathInfo,
 		ServerName: serverName,
@@ -65,4 +65,17 @@ func reverseLookup(remoteAddr string) string {
 		return strings.TrimSuffix(names[0], ".")
 	}
 	return host
+}
+
+// withoutPseudoHeaders hides the :protocol pseudo-header that net/http
+// passes along with an HTTP/2 extended CONNECT: it is no header of the
+// request, and no program should get an HTTP_:PROTOCOL variable.
+func withoutPseudoHeaders(r *http.Request) *http.Request {
+	if _, ok := r.Header[":protocol"]; !ok {
+		return r
+	}
+	c := *r
+	c.Header = r.Header.Clone()
+	delete(c.Header, ":protocol")
+	return &c
 }

@@ -28,6 +28,7 @@ type Config struct {
 	TLSCert, TLSKey string // serve wss:// and https:// with this certificate
 	TLSClientCA     string // with TLS: require client certificates signed by these CAs (PEM)
 	RedirPort       int    // with TLS: a plain-HTTP port that redirects to it
+	HTTP2           bool   // with TLS: offer HTTP/2, and WebSockets over it (RFC 8441)
 	Origins         []string
 	SameOrigin      bool
 	BasicAuth       []string // USER:PASSWORD entries

@@ -96,6 +96,10 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, ep endpoin
 		PingInterval:   s.cfg.PingInterval,
 		PingTimeout:    s.cfg.PingTimeout,
 	})
+	if wsio.IsStream(r) { // HTTP/2: the stream ends when this handler returns
+		s.runSession(conn, err, r, ep, remoteUser)
+		return
+	}
 	// The session runs on a goroutine of its own so that this one, and
 	// with it net/http's state for the connection (its buffers), ends now
 	// instead of living as long as the connection.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -36,6 +37,9 @@ func (s *Server) Listen() error {
 			return err
 		}
 	}
+	if s.certs != nil {
+		s.offerProtocols()
+	}
 	for i, l := range s.listeners {
 		if s.cfg.ProxyProtocol {
 			l = s.proxyProtocolListener(l)
@@ -53,6 +57,22 @@ func (s *Server) Listen() error {
 		s.redirect = &http.Server{Handler: http.HandlerFunc(s.redirectToTLS), ReadHeaderTimeout: s.cfg.HandshakeTimeout}
 	}
 	return nil
+}
+
+// offerProtocols sets what the TLS listeners offer in ALPN: HTTP/1.1 (see
+// tlsConfig), and with --http2 also h2, first; http.Server.Serve then
+// serves HTTP/2 to the clients that choose it. WebSockets over HTTP/2
+// (RFC 8441) also need GODEBUG=http2xconnect=1 in the environment when
+// the process starts, which main sees to; without it HTTP/2 carries the
+// pages only and browsers open their WebSockets over HTTP/1.1.
+func (s *Server) offerProtocols() {
+	if !s.cfg.HTTP2 {
+		return
+	}
+	s.http.TLSConfig.NextProtos = []string{"h2", "http/1.1"}
+	if !strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1") {
+		s.log.Warn("--http2 without GODEBUG=http2xconnect=1 at start: WebSockets stay on HTTP/1.1")
+	}
 }
 
 func (s *Server) listenTCP(port int, into *[]net.Listener) error {

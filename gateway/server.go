@@ -140,6 +140,8 @@ func (s *Server) newSecurity() error {
 		}
 	} else if cfg.RedirPort != 0 {
 		return errors.New("--redirport redirects to TLS: it needs --ssl with --sslcert and --sslkey")
+	} else if cfg.HTTP2 {
+		return errors.New("--http2 needs --ssl: browsers speak HTTP/2 only over TLS (cleartext h2c is not supported)")
 	}
 	if s.credential, err = lookupCredential(cfg.User, cfg.Group); err != nil {
 		return err

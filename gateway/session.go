@@ -26,6 +26,7 @@ type session struct {
 	remote     string // the client's address, for the access line
 	proxy      string // the proxy in front of it, if a trusted one named it
 	path       string // the URL path, for the access line
+	proto      string // HTTP/1.1, or HTTP/2.0 for a WebSocket on a stream (RFC 8441)
 	endpoint   endpoint
 	remoteUser string // the Basic-authenticated user, if any
 	id         string
@@ -54,6 +55,7 @@ func newSession(srv *Server, conn *wsio.Conn, r *http.Request, ep endpoint, remo
 		remote:     r.RemoteAddr,
 		proxy:      clientInfoOf(r).proxy,
 		path:       r.URL.Path,
+		proto:      r.Proto,
 		endpoint:   ep,
 		remoteUser: remoteUser,
 		id:         id,

@@ -49,7 +49,9 @@ func (c *Conn) CloseWith(code ws.StatusCode, reason string) {
 // of whatever the peer still sends, unread, until it closes its side. So
 // the peer gets our close frame (and every message before it) instead of a
 // TCP reset, which unread data at close time would cause. Nothing after the
-// failure is processed, not even the peer's close frame.
+// failure is processed, not even the peer's close frame. An HTTP/2 stream
+// cannot be half-closed from a handler; there the drain alone does it (its
+// END_STREAM follows when the handler returns).
 func (c *Conn) fail(code ws.StatusCode, reason string) error {
 	if !c.startClose(code, reason) {
 		return c.closeResult()

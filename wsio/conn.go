@@ -57,7 +57,8 @@ type Stats struct {
 // lazybuf's: an idle connection holds a few hundred bytes instead of the
 // handshake's 8 KiB, which is dropped. The read side starts with whatever
 // the handshake's buffer already holds (a client may send frames right
-// behind its request); the 101 response has been flushed.
+// behind its request; br is nil on an HTTP/2 stream, which has no such
+// buffer); the 101 (or 200) response has been flushed.
 func newConn(nc net.Conn, br *bufio.Reader, opts Options) *Conn {
 	c := &Conn{
 		netConn:        nc,
@@ -65,8 +66,8 @@ func newConn(nc net.Conn, br *bufio.Reader, opts Options) *Conn {
 		bw:             lazybuf.NewWriter(nc, lazybuf.Default),
 		maxMessageSize: opts.MaxMessageSize,
 	}
-	if n := br.Buffered(); n > 0 {
-		early, _ := br.Peek(n)
+	if br != nil && br.Buffered() > 0 {
+		early, _ := br.Peek(br.Buffered())
 		c.br.Prefill(early)
 	}
 	c.startKeepalive(opts.PingInterval, opts.PingTimeout)

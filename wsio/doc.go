@@ -18,4 +18,9 @@
 // TCP connection. Protocol errors by the peer are answered the same way with
 // the matching close code (1002, 1003, 1007, 1009), so data sent before the
 // error is never lost to a TCP reset.
+//
+// The same Conn runs on an HTTP/2 stream (RFC 8441, stream.go) when the
+// request is an extended CONNECT: the handshake differs (200, no key), the
+// frames do not. Such a Conn belongs to the handler that got the request,
+// which must not return before closing it (IsStream).
 package wsio

@@ -65,8 +65,12 @@ func (k *keepalive) tick() {
 // peerWaiting reports whether the peer is there although no frame was read:
 // bytes it sent wait unread in the socket (the reader is held up by the
 // program, which does not read its input, not by the peer) and it has not
-// closed its side.
+// closed its side. A connection without a socket of its own (an HTTP/2
+// stream) answers for itself.
 func (c *Conn) peerWaiting() bool {
+	if s, ok := c.netConn.(interface{ peerWaiting() bool }); ok {
+		return s.peerWaiting()
+	}
 	nc := c.netConn
 	if tc, ok := nc.(interface{ NetConn() net.Conn }); ok {
 		nc = tc.NetConn() // under TLS, the TCP connection

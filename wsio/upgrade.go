@@ -31,11 +31,14 @@ type Options struct {
 	PingInterval, PingTimeout time.Duration
 }
 
-// IsUpgradeRequest reports whether r asks for a WebSocket (its Upgrade
-// header names websocket). Such a request is answered by Upgrade, which
-// rejects it with 400 or 426 when the rest of the handshake is wrong; any
-// other request is plain HTTP.
+// IsUpgradeRequest reports whether r asks for a WebSocket: its Upgrade
+// header names websocket, or it is an HTTP/2 extended CONNECT (IsStream).
+// Such a request is answered by Upgrade, which rejects it with 400 or 426
+// when the rest of the handshake is wrong; any other request is plain HTTP.
 func IsUpgradeRequest(r *http.Request) bool {
+	if IsStream(r) {
+		return true
+	}
 	for _, v := range r.Header.Values("Upgrade") {
 		for _, token := range strings.Split(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(token), "websocket") {
@@ -51,7 +54,14 @@ func IsUpgradeRequest(r *http.Request) bool {
 // answered with the fitting HTTP status and a body that says why (400 for a
 // malformed request, 426 with Sec-WebSocket-Version: 13 for another
 // protocol version); the returned error carries the same reason.
+//
+// An HTTP/2 extended CONNECT (RFC 8441) is answered with 200 instead of 101
+// and the Conn lives on its stream: see IsStream for what that asks of the
+// handler.
 func Upgrade(w http.ResponseWriter, r *http.Request, opts Options) (*Conn, error) {
+	if IsStream(r) {
+		return upgradeStream(w, r, opts)
+	}
 	u := ws.HTTPUpgrader{Header: opts.Header}
 	if len(opts.Protocols) > 0 {
 		u.Protocol = func(offered string) bool { return slices.Contains(opts.Protocols, offered) }

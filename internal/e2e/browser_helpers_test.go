@@ -57,8 +57,9 @@ type browser struct {
 }
 
 // newBrowser starts headless Chromium with a fresh profile and returns its
-// tab. It is closed, and its process waited for, at the end of the test.
-func newBrowser(t *testing.T) *browser {
+// tab, with extra options after the usual ones. It is closed, and its
+// process waited for, at the end of the test.
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	path := requireChromium(t)
 	profile := t.TempDir() // removed after the browser is gone: cleanups run last-in first-out
@@ -80,6 +81,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.UserDataDir(profile),
 		chromedp.CombinedOutput(b.output),
 	}
+	opts = append(opts, extra...)
 	life, endLife := context.WithTimeout(context.Background(), browserLifetime)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(life, opts...)
 	errs := new(launch.Buffer)
