@@ -111,7 +111,7 @@ func (s *session) run() {
 	s.conn.Close()
 	s.flow.resume()
 	child.Stop(s.srv.cfg.CloseGrace, s.srv.cfg.KillGrace)
-	child.FinishStderr()
+	child.Wait()
 	s.srv.forks.release()
 	pumps.Wait()
 	s.logEnd(readErr, nil)
@@ -217,7 +217,7 @@ func reverseLookup(remoteAddr string) string {
 // sent: the close frame carries how the child ended.
 func (s *session) finishWithExitStatus() {
 	s.conn.Flush()
-	s.child.Stdout.Close()
+	s.child.CloseStdout()
 	<-s.child.Exited()
 	s.conn.CloseWith(CloseCodeFor(s.child.Status()))
 }
