@@ -59,6 +59,9 @@ func New(cfg Config) (*Server, error) {
 		forks:    forkLimit{max: int64(cfg.MaxForks)},
 		sessions: make(map[*session]struct{}),
 	}
+	if pipeSizeFor(cfg.Mode) > 0 && !process.CanResizePipes {
+		s.log.Info("this system cannot size pipes (Linux can): programs get the default pipe size")
+	}
 	var err error
 	switch {
 	case cfg.Dir != "" && len(cfg.Command) > 0:

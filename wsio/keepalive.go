@@ -5,8 +5,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gobwas/ws"
 )
 
@@ -53,7 +51,8 @@ func (k *keepalive) tick() {
 // peerWaiting reports whether the peer is there although no frame was read:
 // bytes it sent wait unread in the socket (the reader is held up by the
 // program, which does not read its input, not by the peer) and it has not
-// closed its side.
+// closed its side. How the socket is asked is the platform's
+// (peer_linux.go, peer_other.go).
 func (c *Conn) peerWaiting() bool {
 	nc := c.netConn
 	if tc, ok := nc.(interface{ NetConn() net.Conn }); ok {
@@ -68,19 +67,9 @@ func (c *Conn) peerWaiting() bool {
 		return false
 	}
 	waiting := false
-	raw.Control(func(fd uintptr) {
-		unread, err := unix.IoctlGetInt(int(fd), unix.SIOCINQ)
-		if err != nil || unread == 0 {
-			return
-		}
-		info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
-		waiting = err == nil && info.State == tcpEstablished
-	})
+	raw.Control(func(fd uintptr) { waiting = unreadAndOpen(int(fd)) })
 	return waiting
 }
-
-// tcpEstablished is the kernel's TCP_ESTABLISHED state (include/net/tcp_states.h).
-const tcpEstablished = 1
 
 func (k *keepalive) stop() {
 	if k != nil {
