@@ -118,7 +118,7 @@ func (c *Child) release() {
 	}
 	c.in.close()
 	c.out.close()
-	forget(c.pid)
+	forget(c.pid, c.group)
 	c.group.release()
 }
 

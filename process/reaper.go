@@ -72,11 +72,14 @@ func spawn(path string, argv []string, attr *syscall.ProcAttr, c *Child) error {
 }
 
 // forget is called by Wait, once the child was reaped: its group's orphans
-// are still reaped until the group is empty.
-func forget(pgid int) {
+// are still reaped until the group is empty. The group is looked at before
+// taking the lock (on a terminal that reads /proc): an empty group cannot
+// be joined again.
+func forget(pgid int, g group) {
+	empty := g.empty()
 	reaper.mu.Lock()
 	defer reaper.mu.Unlock()
-	if w := reaper.groups[pgid]; w != nil && !w.group.empty() {
+	if w := reaper.groups[pgid]; w != nil && !empty {
 		reaper.lingering[pgid] = w
 		return
 	}
@@ -125,10 +128,9 @@ func reapInKernelOrder() bool {
 		if pid == 0 {
 			return true
 		}
-		if !ours(pid) {
+		if !ours(pid) || !reap(pid) {
 			return false
 		}
-		reap(pid)
 	}
 }
 
