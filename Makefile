@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 # apt-get needs root: use sudo when we are not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: build run test test-deps test-deps-debian conformance fuzz vet staticcheck fmt-check clean
+.PHONY: build run test test-deps test-deps-debian cross conformance fuzz vet staticcheck fmt-check clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o wsgate .
@@ -19,7 +19,7 @@ build:
 run: build
 	./wsgate --port 8080 ./testscripts/echo.pl
 
-test: test-deps xterm-check fmt-check vet staticcheck
+test: test-deps xterm-check fmt-check vet staticcheck cross
 	$(GO) test -race ./...
 
 # The MCP test (internal/e2e/mcp_test.go) runs @modelcontextprotocol/server-everything
@@ -60,6 +60,17 @@ $(MCP_STAMP): $(MCP_DIR)/package.json $(MCP_DIR)/package-lock.json
 	@command -v npm >/dev/null || { echo "test-deps: the MCP test needs npm (Node.js 20 or later)" >&2; exit 1; }
 	npm ci --prefix $(MCP_DIR) --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# Builds and vets for every platform wsgate supports, without cgo, as a
+# release would: Linux, macOS and FreeBSD on amd64 and arm64. The platform
+# code is in files named for their platform (process/pty_darwin.go, ...).
+CROSS_PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64 freebsd/arm64
+cross:
+	@for p in $(CROSS_PLATFORMS); do \
+		echo "cross: $$p"; \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build ./... || exit 1; \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) vet ./... || exit 1; \
+	done
 
 # The RFC 6455 conformance table, against the protocol layer (an in-process
 # echo) and the real binary (line mode and --binary, with cat).

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command bench is the side-by-side benchmark of wsgate and websocketd
 // (BENCHMARKS.md; `make bench`). It starts each server with cat behind it
 // on 127.0.0.1, interleaved (wsgate, websocketd, ceiling; again each round),
@@ -13,6 +15,8 @@
 // Any error or mismatch in a measurement fails the run (exit status 1); the
 // figure is not reported. Known limits of websocketd (a stall with large
 // windows, trouble at scale, leftovers) are reported as findings instead.
+//
+// It reads /proc and Linux's limits, so it builds on Linux only.
 package main
 
 import (

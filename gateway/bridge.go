@@ -168,7 +168,7 @@ func (b *bridge) flush() {
 // sent: the close frame carries how the program ended.
 func (b *bridge) finish() {
 	b.flush()
-	b.child.Stdout.Close()
+	b.child.CloseStdout() // a background process still writing gets EPIPE
 	<-b.child.Exited()
 	if c := b.client.Load(); c != nil {
 		c.conn.CloseWith(CloseCodeFor(b.child.Status()))
@@ -176,10 +176,11 @@ func (b *bridge) finish() {
 }
 
 // wait returns once the output pump has finished, then releases the
-// program's descriptors. Call it after the program was stopped.
+// program's descriptors (process.Child.Wait). Call it after the program
+// was stopped.
 func (b *bridge) wait() {
 	<-b.done
-	b.child.FinishStderr()
+	b.child.Wait()
 }
 
 // outputMessageSize is the largest output message of a mode that would

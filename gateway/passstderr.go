@@ -85,7 +85,7 @@ func (o *taggedOutput) next() (ws.OpCode, []byte, error) {
 // closed one from then on) and waits until all of it has been sent.
 func (o *taggedOutput) finishStderr() {
 	<-o.b.child.Exited()
-	o.b.child.FinishStderr()
+	o.b.child.Wait() // passes on the last stderr line
 	o.b.stderr.close()
 	<-o.forwarded
 }

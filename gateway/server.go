@@ -63,6 +63,9 @@ func New(cfg Config) (*Server, error) {
 		forks:    forkLimit{max: int64(cfg.MaxForks)},
 		sessions: make(map[*session]struct{}),
 	}
+	if cfg.Mode.spec().pipeSize > 0 && !process.CanResizePipes {
+		s.log.Info("this system cannot size pipes (Linux can): programs get the default pipe size")
+	}
 	for _, step := range []func() error{s.newRouters, s.newPages, s.newSecurity, s.newHeaders} {
 		if err := step(); err != nil {
 			return nil, err

@@ -1,12 +1,10 @@
 package process
 
 import (
-	"fmt"
 	"os"
+	"sync"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Config says what to run.
@@ -14,7 +12,6 @@ type Config struct {
 	Path string   // the program's path, already looked up
 	Args []string // argv, starting with argv[0]
 	Env  []string // the complete environment
-	Dir  string   // working directory; empty means wsgate's own
 	// Terminal runs the child on a pseudo-terminal of TerminalSize.
 	Terminal     Terminal
 	TerminalSize Size
@@ -30,7 +27,8 @@ type Config struct {
 	StderrMaxLine int
 	// PipeSize, if set, asks the kernel for stdin and stdout pipes of this
 	// capacity (64 KiB by default): more data in flight between wsgate and
-	// the child means fewer system calls and wake-ups for bulk data.
+	// the child means fewer system calls and wake-ups for bulk data. Only
+	// Linux has it (CanResizePipes); elsewhere it is ignored.
 	PipeSize int
 	// StdoutGrace, if set, is how long Stdout is still read after the
 	// child exits: a background grandchild that keeps it open must not
@@ -38,9 +36,29 @@ type Config struct {
 	StdoutGrace time.Duration
 }
 
-// Child is one running program. Its pipes belong to the caller: write to
-// Stdin, read Stdout until EOF, then close them; stderr goes to
-// Config.StderrLine. Stop ends it.
+// Child is one running program, started by Start. Like an exec.Cmd it has
+// a lifecycle, and it owns every descriptor between wsgate and the
+// program; each is closed by exactly one of its methods:
+//
+//   - Stdin and Stdout are the caller's to write and read, to set
+//     deadlines on, and to Resize on a terminal; never to close;
+//   - Stop ends the program; its first step ends the input (Stdin closed,
+//     or on a terminal ^D or a hang-up, see Stop);
+//   - CloseStdout closes Stdout, for a reader that is done with the
+//     output: a process still writing to it gets EPIPE;
+//   - Wait waits until the child has been reaped, passes on the last line
+//     of its stderr, and closes every descriptor still open. It may be
+//     called more than once and from several goroutines.
+//
+// The intended order is Start; the pumps that write Stdin and read Stdout;
+// Stop; Wait, deferred as soon as Start succeeds so that no path leaks:
+//
+//	c, err := process.Start(cfg)
+//	if err != nil { ... }
+//	defer c.Wait()
+//	go pumpOutput(c.Stdout)
+//	pumpInput(c.Stdin)
+//	c.Stop(closeGrace, killGrace)
 //
 // On a terminal, Stdin and Stdout are the same file, the terminal's master
 // side, and reading it fails with EIO once the child side is closed: that
@@ -50,144 +68,71 @@ type Child struct {
 	Stdout *os.File // read end of the child's standard output
 
 	terminal    Terminal
-	pid         int
-	stderrFd    int // read by the shared stderr reader, or -1
+	group       group         // everything started for this child
+	pid         int           // set under reaper.mu, before anything reads it
+	in, out     *ownedFile    // Stdin and Stdout; the same on a terminal
+	stderr      *stderrStream // read by the shared reader; nil on an InteractiveTerminal
 	stdoutGrace time.Duration
 	done        chan struct{} // closed once the child has been reaped
 	status      ExitStatus
+	released    sync.Once // Wait's release
 }
 
-// Start runs cfg in a new process group (a new session, on a terminal) and
-// returns once the program is executing. An error means nothing was started
-// and nothing is left open.
-func Start(cfg Config) (*Child, error) {
-	c := &Child{terminal: cfg.Terminal, stderrFd: -1, stdoutGrace: cfg.StdoutGrace, done: make(chan struct{})}
-	var opened []*os.File // every end, closed if the start fails
-	var child [3]*os.File // the child's stdin, stdout and stderr
-	fail := func(err error) (*Child, error) {
-		for _, f := range opened {
-			f.Close()
-		}
-		if c.stderrFd >= 0 {
-			unix.Close(c.stderrFd)
-		}
-		return nil, fmt.Errorf("start %s: %w", cfg.Path, err)
-	}
-	pipe := func() (r, w *os.File, err error) {
-		r, w, err = os.Pipe()
-		if err == nil {
-			opened = append(opened, r, w)
-		}
-		return r, w, err
-	}
-
-	if cfg.Terminal != NoTerminal {
-		size := cfg.TerminalSize
-		if size == (Size{}) {
-			size = DefaultSize
-		}
-		master, slave, err := openTerminal(cfg.Terminal, size, cfg.Credential)
-		if err != nil {
-			return fail(err)
-		}
-		opened = append(opened, master, slave)
-		c.Stdin, c.Stdout = master, master
-		child[0], child[1] = slave, slave
-		if cfg.Terminal == InteractiveTerminal {
-			child[2] = slave // a terminal shows errors too
-		}
-	} else {
-		inR, inW, err := pipe()
-		if err != nil {
-			return fail(err)
-		}
-		outR, outW, err := pipe()
-		if err != nil {
-			return fail(err)
-		}
-		c.Stdin, c.Stdout = inW, outR
-		child[0], child[1] = inR, outW
-		if cfg.PipeSize > 0 {
-			// Best effort: the kernel may cap it (pipe-max-size, and
-			// per-user page limits), and the default still works.
-			unix.FcntlInt(inR.Fd(), unix.F_SETPIPE_SZ, cfg.PipeSize) // the child ends: Fd makes a file blocking
-			unix.FcntlInt(outW.Fd(), unix.F_SETPIPE_SZ, cfg.PipeSize)
-		}
-	}
-	if child[2] == nil {
-		r, w, err := stderrPipe()
-		if err != nil {
-			return fail(err)
-		}
-		c.stderrFd = r
-		child[2] = os.NewFile(uintptr(w), "stderr")
-		opened = append(opened, child[2])
-	}
-
-	sys := &syscall.SysProcAttr{Setpgid: true}
-	if cfg.Terminal != NoTerminal {
-		// A session of its own, with the terminal as controlling
-		// terminal: job control and SIGWINCH work, and the session
-		// leader is also the leader of its process group.
-		sys = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	}
-	sys.Credential = cfg.Credential
-	pid, err := spawn(cfg.Path, cfg.Args, &syscall.ProcAttr{
-		Dir:   cfg.Dir,
-		Env:   cfg.Env,
-		Files: []uintptr{child[0].Fd(), child[1].Fd(), child[2].Fd()},
-		Sys:   sys,
-	}, c)
-	if err != nil {
-		return fail(err)
-	}
-	c.pid = pid
-	for i, f := range child {
-		if i == 0 || f != child[i-1] {
-			f.Close() // the child has its copies; ours would hide EOF
-		}
-	}
-	if c.stderrFd >= 0 {
-		emit := cfg.StderrLine
-		if emit == nil {
-			emit = func([]byte) {}
-		}
-		if err := c.readStderr(emit, cfg.StderrMaxLine); err != nil {
-			// The child runs; without its stderr it would block on it.
-			c.signalAll(syscall.SIGKILL)
-			c.Stdin.Close()
-			c.Stdout.Close()
-			return nil, fmt.Errorf("start %s: read stderr: %w", cfg.Path, err)
-		}
-	}
-	return c, nil
+// ownedFile is a descriptor of the Child's that is closed once, by
+// whichever of its methods comes first.
+type ownedFile struct {
+	f    *os.File
+	once sync.Once
 }
 
-// readStderr hands the stderr pipe to the shared reader.
-func (c *Child) readStderr(emit func([]byte), max int) error {
-	r, err := sharedStderr()
-	if err == nil {
-		err = r.add(c.stderrFd, max, emit)
+func (o *ownedFile) close() { o.once.Do(func() { o.f.Close() }) }
+
+func newChild(cfg Config, stdin, stdout *os.File, stderr *stderrStream) *Child {
+	c := &Child{
+		Stdin: stdin, Stdout: stdout,
+		terminal: cfg.Terminal, group: newGroup(cfg),
+		in: &ownedFile{f: stdin}, stderr: stderr,
+		stdoutGrace: cfg.StdoutGrace, done: make(chan struct{}),
 	}
-	if err != nil {
-		unix.Close(c.stderrFd)
-		c.stderrFd = -1
+	c.out = c.in
+	if stdout != stdin {
+		c.out = &ownedFile{f: stdout}
 	}
-	return err
+	return c
 }
 
-// FinishStderr passes on what is left of the child's stderr, the last line
-// even without a newline, and closes it. Call it once the child and its
-// group are gone (after Stop); until then the shared reader reads it.
-func (c *Child) FinishStderr() {
-	if c.stderrFd < 0 {
-		return
-	}
-	if r, err := sharedStderr(); err == nil {
-		r.finish(c.stderrFd)
-	}
-	c.stderrFd = -1
+// Wait waits for the child to be reaped (it does not stop it: see Stop),
+// then passes on what is left of its stderr, the last line even without a
+// newline, closes Stdin, Stdout and stderr if they are still open, and
+// returns how the child ended. Orphans the child left in its group are
+// still reaped as they exit.
+func (c *Child) Wait() ExitStatus {
+	<-c.done
+	c.released.Do(c.release)
+	return c.status
 }
+
+func (c *Child) release() {
+	if c.stderr != nil {
+		finishStderr(c.stderr)
+	}
+	c.in.close()
+	c.out.close()
+	forget(c.pid, c.group)
+	c.group.release()
+}
+
+// finishStderr passes on the rest of s and closes it.
+func finishStderr(s *stderrStream) {
+	if r, err := sharedStderr(); err == nil { // s came from it: no error
+		r.finish(s)
+	}
+}
+
+// CloseStdout stops reading the child's output: a process still writing
+// to it gets EPIPE, and a Read in progress returns. On a terminal, Stdout
+// is also Stdin, so this hangs the terminal up.
+func (c *Child) CloseStdout() { c.out.close() }
 
 // exited records how the child ended; the reaper calls it once.
 func (c *Child) exited(status ExitStatus) {
@@ -204,7 +149,8 @@ func (c *Child) Pid() int { return c.pid }
 // Exited is closed once the child has exited and been reaped.
 func (c *Child) Exited() <-chan struct{} { return c.done }
 
-// Status is how the child ended. Valid once Exited is closed.
+// Status is how the child ended. It waits for the child to be reaped, but
+// unlike Wait releases nothing.
 func (c *Child) Status() ExitStatus {
 	<-c.done
 	return c.status

@@ -8,8 +8,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 func startShell(t *testing.T, script string) *Child {
@@ -18,7 +16,7 @@ func startShell(t *testing.T, script string) *Child {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Stop(0, 0); c.FinishStderr(); c.Stdout.Close() })
+	t.Cleanup(func() { c.Stop(0, 0); c.Wait() })
 	return c
 }
 
@@ -31,8 +29,7 @@ func TestStartPipesAndStatus(t *testing.T) {
 	}
 	io.WriteString(c.Stdin, "hi\n")
 	out, _ := io.ReadAll(c.Stdout)
-	c.Status()
-	c.FinishStderr()
+	c.Wait()
 	if string(out) != "out hi\n" || strings.Join(stderr.get(), "|") != "err hi" {
 		t.Fatalf("stdout %q, stderr lines %q", out, stderr.get())
 	}
@@ -137,11 +134,10 @@ func TestLineTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Stop(0, 0)
 	c.Stdin.Write(EscapeTerminalLine(nil, []byte("a\x04b")))
 	out, _ := io.ReadAll(c.Stdout) // ends with EIO once the child is gone
-	c.Status()
-	c.FinishStderr()
+	c.Stop(0, 0)
+	c.Wait()
 	if string(out) != "terminals\ngot a\x04b\n30 100\n" || strings.Join(stderr.get(), "|") != "bye" {
 		t.Fatalf("stdout %q, stderr lines %q", out, stderr.get())
 	}
@@ -152,6 +148,7 @@ func TestLineTerminalEOFOnStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer c.Wait()
 	go io.Copy(io.Discard, c.Stdout)
 	c.Stop(5*time.Second, time.Second)
 	if !c.Status().Success() {
@@ -166,6 +163,7 @@ func TestInteractiveTerminalHangsUpAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer c.Wait()
 	readDone := make(chan struct{})
 	go func() { io.Copy(io.Discard, c.Stdout); close(readDone) }()
 	time.Sleep(200 * time.Millisecond) // let the shell reach its prompt
@@ -181,31 +179,5 @@ func TestInteractiveTerminalHangsUpAtOnce(t *testing.T) {
 	case <-readDone:
 	case <-time.After(3 * time.Second):
 		t.Fatal("the reader of the terminal was not released by Stop")
-	}
-}
-
-func TestPipeSize(t *testing.T) {
-	pipeSize := func(f *os.File) int {
-		rc, err := f.SyscallConn()
-		if err != nil {
-			t.Fatal(err)
-		}
-		size := 0
-		rc.Control(func(fd uintptr) { size, _ = unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0) })
-		return size
-	}
-	for _, want := range []int{0, 256 << 10} {
-		c, err := Start(Config{Path: "/bin/cat", Args: []string{"cat"}, PipeSize: want})
-		if err != nil {
-			t.Fatal(err)
-		}
-		in, out := pipeSize(c.Stdin), pipeSize(c.Stdout)
-		c.Stop(0, 0)
-		if want == 0 {
-			want = 64 << 10 // the kernel's default
-		}
-		if in != want || out != want {
-			t.Errorf("PipeSize %d: stdin pipe %d, stdout pipe %d bytes", want, in, out)
-		}
 	}
 }

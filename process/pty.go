@@ -97,11 +97,11 @@ const (
 
 func configureTerminal(slave *os.File, mode Terminal) error {
 	fd := int(slave.Fd())
-	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	t, err := unix.IoctlGetTermios(fd, getTermios)
 	if err != nil {
 		return fmt.Errorf("read terminal settings: %w", err)
 	}
-	t.Iflag |= unix.IUTF8
+	t.Iflag |= iutf8
 	if mode == LineTerminal {
 		// Input: bytes as they are, one line at a time (ICANON), so that
 		// EOF can still be signalled with ^D when the client leaves.
@@ -111,13 +111,13 @@ func configureTerminal(slave *os.File, mode Terminal) error {
 		// Output: no post-processing, so "\n" is not turned into "\r\n".
 		t.Oflag &^= unix.OPOST
 		for i := range t.Cc {
-			t.Cc[i] = 0 // _POSIX_VDISABLE on Linux
+			t.Cc[i] = vdisable
 		}
 		t.Cc[unix.VEOF] = terminalEOF
 		t.Cc[unix.VLNEXT] = terminalLNEXT
 		t.Cc[unix.VMIN] = 1
 	}
-	if err := unix.IoctlSetTermios(fd, unix.TCSETS, t); err != nil {
+	if err := unix.IoctlSetTermios(fd, setTermios, t); err != nil {
 		return fmt.Errorf("set terminal settings: %w", err)
 	}
 	return nil
@@ -125,7 +125,8 @@ func configureTerminal(slave *os.File, mode Terminal) error {
 
 // EscapeTerminalLine appends line to dst for a LineTerminal's input, with
 // LNEXT before each byte the terminal would otherwise treat as special (the
-// disabled characters are NUL on Linux, so NUL too), and the newline.
+// disabled characters are NUL on Linux, so NUL too; escaping it elsewhere
+// is harmless), and the newline.
 func EscapeTerminalLine(dst, line []byte) []byte {
 	for _, b := range line {
 		if b == 0 || b == terminalEOF || b == terminalLNEXT {

@@ -7,79 +7,66 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The stderr of every child is read by one goroutine waiting on one epoll
-// set, not by a goroutine per child: an idle connection costs no stack for
-// it. Each complete line goes to the child's StderrLine function; a line
-// longer than StderrMaxLine is passed on in pieces of that size, so memory
-// stays bounded, and the child never blocks on a full stderr pipe as long
-// as the function returns.
+// The stderr of every child is read by one goroutine waiting on one poller
+// (epoll on Linux, kqueue on the BSDs and macOS), not by a goroutine per
+// child: an idle connection costs no stack for it. Each complete line goes
+// to the child's StderrLine function; a line longer than StderrMaxLine is
+// passed on in pieces of that size, so memory stays bounded, and the child
+// never blocks on a full stderr pipe as long as the function returns.
 
 // stderrReader is the shared reader.
 type stderrReader struct {
-	epfd    int
+	poller  *poller    // read by loop only, but for add and remove
 	mu      sync.Mutex // guards streams and every stream's state
 	streams map[int]*stderrStream
 	scratch [64 << 10]byte // used under mu
 }
 
 // stderrStream is one child's stderr: a non-blocking pipe and the start of
-// a line not finished yet.
+// a line not finished yet. Once closed, fd is no longer its: the number
+// may belong to another child's stream by then.
 type stderrStream struct {
 	fd      int
+	closed  bool
 	pending []byte
 	max     int
 	emit    func(line []byte)
 }
 
 var sharedStderr = sync.OnceValues(func() (*stderrReader, error) {
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	p, err := newPoller()
 	if err != nil {
 		return nil, err
 	}
-	r := &stderrReader{epfd: epfd, streams: make(map[int]*stderrStream)}
+	r := &stderrReader{poller: p, streams: make(map[int]*stderrStream)}
 	go r.loop()
 	return r, nil
 })
 
-// stderrPipe makes a pipe for a child's stderr: the read end non-blocking
-// for the shared reader, the write end blocking, as programs expect.
-func stderrPipe() (r, w int, err error) {
-	var fds [2]int
-	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		return -1, -1, err
+// add starts reading fd, which it now owns, even on error.
+func (r *stderrReader) add(fd, max int, emit func([]byte)) (*stderrStream, error) {
+	if emit == nil {
+		emit = func([]byte) {}
 	}
-	if err := unix.SetNonblock(fds[1], false); err != nil {
-		unix.Close(fds[0])
-		unix.Close(fds[1])
-		return -1, -1, err
-	}
-	return fds[0], fds[1], nil
-}
-
-// add starts reading fd, which it now owns.
-func (r *stderrReader) add(fd, max int, emit func([]byte)) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.streams[fd] = &stderrStream{fd: fd, max: max, emit: emit}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd)}
-	if err := unix.EpollCtl(r.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+	s := &stderrStream{fd: fd, max: max, emit: emit}
+	r.streams[fd] = s
+	if err := r.poller.add(fd); err != nil {
 		delete(r.streams, fd)
 		unix.Close(fd)
-		return err
+		return nil, err
 	}
-	return nil
+	return s, nil
 }
 
 func (r *stderrReader) loop() {
-	var events [64]unix.EpollEvent
+	var ready [64]int
 	for {
-		n, err := unix.EpollWait(r.epfd, events[:], -1)
-		if err != nil {
-			continue // EINTR
-		}
+		n := r.poller.wait(ready[:])
 		r.mu.Lock()
-		for _, ev := range events[:n] {
-			if s := r.streams[int(ev.Fd)]; s != nil {
+		for _, fd := range ready[:n] {
+			if s := r.streams[fd]; s != nil {
 				r.drain(s, false)
 			}
 		}
@@ -87,7 +74,7 @@ func (r *stderrReader) loop() {
 	}
 }
 
-// drain reads what fd holds and passes on every complete line. At the end
+// drain reads what s holds and passes on every complete line. At the end
 // of the stream, or when finish is set (the connection is over and its
 // processes are gone), the last partial line is passed on too and the fd
 // is closed. The caller holds mu.
@@ -109,10 +96,10 @@ func (r *stderrReader) drain(s *stderrStream, finish bool) {
 	if len(s.pending) > 0 {
 		s.emit(s.pending)
 	}
-	unix.EpollCtl(r.epfd, unix.EPOLL_CTL_DEL, s.fd, nil)
+	r.poller.remove(s.fd)
 	unix.Close(s.fd)
 	delete(r.streams, s.fd)
-	s.pending = nil
+	s.pending, s.closed = nil, true
 }
 
 // split passes on the complete lines of p, keeping the rest.
@@ -146,11 +133,12 @@ func (s *stderrStream) split(p []byte) {
 	}
 }
 
-// finish reads the rest of fd's stream and closes it, if it is still open.
-func (r *stderrReader) finish(fd int) {
+// finish reads the rest of s and closes it, if the reader has not already
+// (at end of file).
+func (r *stderrReader) finish(s *stderrStream) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if s := r.streams[fd]; s != nil {
+	if !s.closed {
 		r.drain(s, true)
 	}
 }

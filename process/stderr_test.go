@@ -51,9 +51,9 @@ func TestSharedStderrReader(t *testing.T) {
 			t.Fatalf("child %d: lines %q, want %q (the unfinished line waits)", i, got, want)
 		}
 		c.Stop(0, 0)
-		c.FinishStderr()
+		c.Wait()
 		if got := logs[i].get(); len(got) != len(want)+1 || got[len(want)] != "partial" {
-			t.Fatalf("child %d after FinishStderr: %q, want the unfinished line last", i, got)
+			t.Fatalf("child %d after Wait: %q, want the unfinished line last", i, got)
 		}
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gobwas/ws"
 )
 
@@ -66,7 +64,8 @@ func (k *keepalive) tick() {
 // bytes it sent wait unread in the socket (the reader is held up by the
 // program, which does not read its input, not by the peer) and it has not
 // closed its side. A connection without a socket of its own (an HTTP/2
-// stream) answers for itself.
+// stream) answers for itself; how a socket is asked is the platform's
+// (peer_linux.go, peer_other.go).
 func (c *Conn) peerWaiting() bool {
 	if s, ok := c.netConn.(interface{ peerWaiting() bool }); ok {
 		return s.peerWaiting()
@@ -84,19 +83,9 @@ func (c *Conn) peerWaiting() bool {
 		return false
 	}
 	waiting := false
-	raw.Control(func(fd uintptr) {
-		unread, err := unix.IoctlGetInt(int(fd), unix.SIOCINQ)
-		if err != nil || unread == 0 {
-			return
-		}
-		info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
-		waiting = err == nil && info.State == tcpEstablished
-	})
+	raw.Control(func(fd uintptr) { waiting = unreadAndOpen(int(fd)) })
 	return waiting
 }
-
-// tcpEstablished is the kernel's TCP_ESTABLISHED state (include/net/tcp_states.h).
-const tcpEstablished = 1
 
 func (k *keepalive) stop() {
 	if k != nil {

@@ -234,7 +234,7 @@ func (b *Reader) tryRead(fd uintptr) bool {
 		b.grow()
 	}
 	for {
-		b.rawN, b.rawErr = syscall.Read(int(fd), b.buf[b.w:])
+		b.rawN, b.rawErr = readFd(fd, b.buf[b.w:])
 		if b.rawErr != syscall.EINTR {
 			break
 		}

@@ -1,0 +1,8 @@
+//go:build unix
+
+package lazybuf
+
+import "syscall"
+
+// readFd is one read(2) of the descriptor a RawConn hands over.
+func readFd(fd uintptr, p []byte) (int, error) { return syscall.Read(int(fd), p) }

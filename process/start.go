@@ -1,0 +1,136 @@
+package process
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"syscall"
+)
+
+// Start runs cfg in a new process group (a new session, on a terminal) and
+// returns once the program is executing. An error means nothing was started
+// and nothing is left open. Whatever Start returns must be waited for
+// (Child.Wait), which releases its descriptors.
+func Start(cfg Config) (*Child, error) {
+	var e ends
+	c, err := e.start(cfg)
+	if err != nil {
+		e.closeAll()
+		return nil, fmt.Errorf("start %s: %w", cfg.Path, err)
+	}
+	return c, nil
+}
+
+// ends are the descriptors between wsgate and a child being started:
+// while a step can still fail they are e's, and closeAll closes them all.
+// Once the child runs, its own ends are closed and the Child owns ours.
+type ends struct {
+	stdin, stdout *os.File      // ours; one file on a terminal
+	stderr        *stderrStream // ours, read by the shared reader
+	child         [3]*os.File   // the child's stdin, stdout and stderr
+}
+
+func (e *ends) start(cfg Config) (*Child, error) {
+	var err error
+	if cfg.Terminal != InteractiveTerminal { // which has no stderr of its own
+		err = e.openStderr(cfg)
+	}
+	if err == nil && cfg.Terminal != NoTerminal {
+		err = e.openTerminal(cfg)
+	} else if err == nil {
+		err = e.openPipes(cfg.PipeSize)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := newChild(cfg, e.stdin, e.stdout, e.stderr)
+	if err := spawn(cfg.Path, cfg.Args, e.procAttr(cfg, c.group), c); err != nil {
+		return nil, err
+	}
+	closeEach(e.child[:]...) // the child has its copies; ours would hide EOF
+	return c, nil
+}
+
+// openPipes makes the child's stdin and stdout pipes.
+func (e *ends) openPipes(size int) error {
+	var err error
+	if e.child[0], e.stdin, err = os.Pipe(); err != nil {
+		return err
+	}
+	if e.stdout, e.child[1], err = os.Pipe(); err != nil {
+		return err
+	}
+	if size > 0 {
+		resizePipes(size, e.child[0], e.child[1])
+	}
+	return nil
+}
+
+// openTerminal makes the pseudo-terminal the child runs on.
+func (e *ends) openTerminal(cfg Config) error {
+	size := cfg.TerminalSize
+	if size == (Size{}) {
+		size = DefaultSize
+	}
+	master, slave, err := openTerminal(cfg.Terminal, size, cfg.Credential)
+	if err != nil {
+		return err
+	}
+	e.stdin, e.stdout = master, master
+	e.child[0], e.child[1] = slave, slave
+	if cfg.Terminal == InteractiveTerminal {
+		e.child[2] = slave // a terminal shows errors too
+	}
+	return nil
+}
+
+// openStderr makes the child's stderr pipe and hands its read end to the
+// shared reader.
+func (e *ends) openStderr(cfg Config) error {
+	r, w, err := stderrPipe()
+	if err != nil {
+		return fmt.Errorf("stderr pipe: %w", err)
+	}
+	e.child[2] = os.NewFile(uintptr(w), "stderr")
+	reader, err := sharedStderr()
+	if err == nil {
+		e.stderr, err = reader.add(r, cfg.StderrMaxLine, cfg.StderrLine)
+	} else {
+		syscall.Close(r)
+	}
+	if err != nil {
+		return fmt.Errorf("read stderr: %w", err)
+	}
+	return nil
+}
+
+// procAttr says how the child starts: its files, its environment, its
+// group (which picks its process group or session) and its user.
+func (e *ends) procAttr(cfg Config, g group) *syscall.ProcAttr {
+	sys := &syscall.SysProcAttr{Credential: cfg.Credential}
+	g.setup(sys)
+	return &syscall.ProcAttr{
+		Env:   cfg.Env,
+		Files: []uintptr{e.child[0].Fd(), e.child[1].Fd(), e.child[2].Fd()},
+		Sys:   sys,
+	}
+}
+
+// closeAll closes every end after a failed start. The stderr stream goes
+// first, while the shared reader still owns its descriptor's number.
+func (e *ends) closeAll() {
+	if e.stderr != nil {
+		finishStderr(e.stderr)
+	}
+	closeEach(e.stdin, e.stdout)
+	closeEach(e.child[:]...)
+}
+
+// closeEach closes each distinct file of files once; nil ones are skipped.
+func closeEach(files ...*os.File) {
+	for i, f := range files {
+		if f != nil && !slices.Contains(files[:i], f) {
+			f.Close()
+		}
+	}
+}
