@@ -237,4 +237,3 @@ func paddedUpgrade(host, key string, size int) []byte {
 	headers[len(headers)-1].Value = strings.Repeat("p", pad)
 	return wstest.RequestBytes("GET", "/", "HTTP/1.1", host, headers)
 }
-

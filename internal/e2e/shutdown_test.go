@@ -82,4 +82,3 @@ func TestShutdownIsBoundedWithClientsThatNeverRead(t *testing.T) {
 		t.Errorf("%d programs outlived wsgate, e.g. %+v", len(left), left[0])
 	}
 }
-
