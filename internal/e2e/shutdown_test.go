@@ -82,3 +82,40 @@ func TestShutdownIsBoundedWithClientsThatNeverRead(t *testing.T) {
 		t.Errorf("%d programs outlived wsgate, e.g. %+v", len(left), left[0])
 	}
 }
+
+// TestClientThatNeverReadsAFloodIsDroppedAtPingTimeout holds one client of
+// `yes` that upgrades, then neither reads nor sends anything: not even a
+// pong. --ping-timeout promises to drop such a client and stop its
+// program.
+//
+// KNOWN BUG (RELIABILITY.md, found by the soak): wsgate's writer is
+// blocked on the full socket and the client is never dropped; the program
+// runs until the client closes its socket. It runs with
+// WSGATE_KNOWN_BUGS=1.
+func TestClientThatNeverReadsAFloodIsDroppedAtPingTimeout(t *testing.T) {
+	if !knownBugs() {
+		t.Skip("KNOWN BUG, NOT A PASS: a client that never reads a flooding program is not dropped at --ping-timeout; run with WSGATE_KNOWN_BUGS=1")
+	}
+	marker := "pingflood-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 10)
+	t.Cleanup(func() { killMarkedPrograms(marker) })
+	const pingTimeout = time.Second
+	srv := startWsgate(t, "--ping-interval", "200ms", "--ping-timeout", pingTimeout.String(),
+		"--closems", "100", "--killms", "300", "yes", marker)
+	nc, _, _, err := wstest.Dial(srv.wsURL(), wstest.NewKey(), nil, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close() // never read, never written: silent until the end of the test
+	if !eventually(10*time.Second, func() bool { return len(programsOf(srv, marker)) == 1 }) {
+		t.Fatal("the program did not start")
+	}
+	silent := time.Now()
+	bound := pingTimeout + 100*time.Millisecond + 2*time.Second
+	if !eventually(bound+3*time.Second, func() bool { return len(programsOf(srv, marker)) == 0 }) {
+		t.Fatalf("the program still runs %v after its client fell silent (--ping-timeout %v): the client was not dropped",
+			time.Since(silent).Round(time.Millisecond), pingTimeout)
+	}
+	if took := time.Since(silent); took > bound {
+		t.Errorf("the client was dropped %v after it fell silent, want at most --ping-timeout + --closems + 2s = %v", took, bound)
+	}
+}
