@@ -29,7 +29,7 @@ type soak struct {
 	churned  int
 	churnFor time.Duration
 
-	before, after                    figures
+	before, after                     figures
 	goroutinesBefore, goroutinesAfter int
 	leftPrograms                      []procfs.Proc
 	leftZombies                       []int
