@@ -98,3 +98,4 @@ clean:
 
 include static/xterm.mk
 include bench/bench.mk
+include bench/soak/soak.mk
