@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command soak is wsgate's soak test (`make soak`, RELIABILITY.md): one
 // wsgate serves the fault programs of testscripts/faults with --dir while
 // 20,000 echo connections churn through it as fast as the machine allows,

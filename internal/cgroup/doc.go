@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package cgroup holds each connection's processes in a cgroup of its own:
 // a group a program cannot leave (setsid, a double fork, a new process
 // group change nothing), that is stopped as a whole, that limits what the

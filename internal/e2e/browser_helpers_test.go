@@ -1,3 +1,5 @@
+//go:build linux
+
 package e2e
 
 // Helpers of the real-browser tests (browser_test.go): drive headless

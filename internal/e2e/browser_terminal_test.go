@@ -1,3 +1,5 @@
+//go:build linux
+
 package e2e
 
 // Real-browser tests of the terminal page (static/pages/terminal.html and

@@ -1,3 +1,5 @@
+//go:build linux
+
 package e2e
 
 // Real-browser tests: the built-in pages, served by a wsgate binary, driven

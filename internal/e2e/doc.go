@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package e2e holds the end-to-end Go tests that the scenarios of
 // testscripts/ cannot express: real browsers (Chromium through chromedp)
 // on the built-in pages, the comparison with websocketd, real protocol

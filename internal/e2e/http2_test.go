@@ -1,3 +1,5 @@
+//go:build linux
+
 package e2e
 
 // --http2: WebSockets over HTTP/2 (RFC 8441), with an HTTP/2 client that is

@@ -1,3 +1,5 @@
+//go:build linux
+
 package e2e
 
 // Helpers of the real-server tests (lsp_test.go, mcp_test.go): a JSON-RPC

@@ -1,3 +1,5 @@
+//go:build linux
+
 package e2e
 
 // TestMain builds wsgate once for every test here; startWsgate runs it as a
