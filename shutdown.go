@@ -27,7 +27,11 @@ func stop(srv *gateway.Server, cfg gateway.Config, drainTimeout time.Duration, l
 	grace := cfg.CloseGrace + cfg.KillGrace + 2*time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	return srv.Shutdown(ctx)
+	if err := srv.Shutdown(ctx); err != nil {
+		return err
+	}
+	log.Info("shut down: every connection has ended and its program is gone")
+	return nil
 }
 
 // drain runs srv.Drain for at most timeout, ending it early on a second

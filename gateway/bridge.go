@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/gobwas/ws"
 
@@ -19,8 +20,8 @@ import (
 // Two pumps move the data, each with its mode's rules (see mode):
 //
 //   - the program's output is read by one goroutine, pumpOutput, which
-//     hands each message to send: to the attached client, or dropped when
-//     there is none, so that the program never blocks on a full pipe;
+//     hands each message to send, to the attached client; once nobody can
+//     receive it, the output is no longer read (stopReading);
 //   - each attached client's messages are read by its own input pump
 //     (client.pumpInput), which writes them to the program's input.
 //
@@ -39,8 +40,9 @@ type bridge struct {
 	// with stderrMessages; nil otherwise.
 	stderr *stderrQueue
 
-	client atomic.Pointer[client] // the attached connection; nil when none
-	done   chan struct{}          // closed once the output pump has finished
+	client  atomic.Pointer[client] // the attached connection; nil when none
+	stopped atomic.Bool            // the output is no longer read (stopReading)
+	done    chan struct{}          // closed once the output pump has finished
 }
 
 // client is one connection attached to a bridge.
@@ -74,10 +76,12 @@ func (b *bridge) attach(conn *wsio.Conn, log *slog.Logger) *client {
 }
 
 // detach takes c off the bridge: output is no longer sent to it, and a
-// pause it asked for no longer holds the output back.
+// pause it asked for no longer holds the output back. With nobody left to
+// send it to, the output is no longer read.
 func (b *bridge) detach(c *client) {
 	b.client.CompareAndSwap(c, nil)
 	b.flow.resume()
+	b.stopReading()
 }
 
 // pumpInput reads c's messages and writes them to the program, by the
@@ -119,7 +123,9 @@ func (b *bridge) pumpOutput() {
 		}
 		b.send(op, p)
 	}
-	b.finish()
+	if !b.stopped.Load() {
+		b.finish() // else nobody is left to tell, and the teardown stops the program
+	}
 }
 
 // programError is output that the program got wrong (a malformed frame, a
@@ -142,9 +148,8 @@ func (b *bridge) fail(e *programError) {
 	}
 }
 
-// send passes one message to the attached client. With none, or once a
-// write to it failed, the message is dropped: the output keeps being read
-// so that the program never blocks on a full pipe.
+// send passes one message to the attached client. Once a write to it
+// failed, the output is no longer read (see stopReading).
 func (b *bridge) send(op ws.OpCode, p []byte) {
 	c := b.client.Load()
 	if c == nil || c.broken.Load() {
@@ -152,7 +157,19 @@ func (b *bridge) send(op ws.OpCode, p []byte) {
 	}
 	if c.conn.WriteMessage(op, p) != nil {
 		c.broken.Store(true)
+		b.stopReading()
 	}
+}
+
+// stopReading ends the reading of the program's output once nobody can
+// receive it: the output pump returns, and a program that keeps writing
+// blocks on its full pipe until Stop ends it. Reading on to drop what it
+// writes would cost a flooding program's worth of CPU per connection, and
+// with many of them (a shutdown with clients that do not read) starve the
+// very steps that stop them.
+func (b *bridge) stopReading() {
+	b.stopped.Store(true)
+	b.child.Stdout.SetReadDeadline(time.Now())
 }
 
 // flush sends what is queued for the client; a failure shows in the next

@@ -3,6 +3,7 @@ package wsio
 import (
 	"math"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -19,6 +20,7 @@ type keepalive struct {
 	timer    *time.Timer
 	lastSeen time.Time // when the frame count last moved; timer goroutine only
 	frames   int64     // the frame count at lastSeen
+	pinging  atomic.Bool
 }
 
 // A SilentPeerError is what ReadMessage returns once keepalive gave up on a
@@ -56,7 +58,7 @@ func (k *keepalive) tick() {
 	if k.c.closing.Load() {
 		return
 	}
-	k.c.writeControl(ws.OpPing, nil)
+	k.ping()
 	k.timer.Reset(min(k.interval, k.timeout-now.Sub(k.lastSeen)))
 }
 
@@ -85,6 +87,20 @@ func (c *Conn) peerWaiting() bool {
 	waiting := false
 	raw.Control(func(fd uintptr) { waiting = unreadAndOpen(int(fd)) })
 	return waiting
+}
+
+// ping sends a ping on a goroutine of its own: a writer blocked on a peer
+// that does not read holds the write lock, and the timer must still fire
+// to drop that peer at the timeout (the drop closes the socket, which frees
+// both writers). At most one ping is on its way at a time.
+func (k *keepalive) ping() {
+	if k.pinging.Swap(true) {
+		return
+	}
+	go func() {
+		defer k.pinging.Store(false)
+		k.c.writeControl(ws.OpPing, nil)
+	}()
 }
 
 func (k *keepalive) stop() {

@@ -18,11 +18,6 @@ import (
 // The helpers of the tests with many connections (shutdown_test.go,
 // hostile_test.go).
 
-// knownBugs reports whether WSGATE_KNOWN_BUGS=1: the tests that show a bug
-// of wsgate not fixed yet run only then, so that `make test` stays green
-// while the bug stays visible (see RELIABILITY.md).
-func knownBugs() bool { return os.Getenv("WSGATE_KNOWN_BUGS") == "1" }
-
 // countFromEnv is the number in the environment variable name, or def:
 // `make soak` runs some of these tests with the issue's full counts.
 func countFromEnv(t *testing.T, name string, def int) int {

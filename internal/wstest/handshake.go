@@ -87,11 +87,17 @@ func Endpoint(rawURL string) (addr, target string, err error) {
 // open, without a deadline, with its reader, so the caller may go on
 // speaking WebSocket after a 101.
 func RawExchange(rawURL string, req []byte, timeout time.Duration) (net.Conn, *bufio.Reader, *http.Response, error) {
+	return RawExchangeWith(&net.Dialer{Timeout: timeout}, rawURL, req, timeout)
+}
+
+// RawExchangeWith is RawExchange over a connection that d opens (for
+// socket options, such as a small receive buffer).
+func RawExchangeWith(d *net.Dialer, rawURL string, req []byte, timeout time.Duration) (net.Conn, *bufio.Reader, *http.Response, error) {
 	addr, _, err := Endpoint(rawURL)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	nc, err := net.DialTimeout("tcp", addr, timeout)
+	nc, err := d.Dial("tcp", addr)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -114,12 +120,17 @@ func RawExchange(rawURL string, req []byte, timeout time.Duration) (net.Conn, *b
 // handshake plus extra headers, and checks the server's 101 answer (RFC 6455
 // section 4.2.2): Upgrade, Connection and Sec-WebSocket-Accept.
 func Dial(rawURL, key string, extra []Header, timeout time.Duration) (net.Conn, *bufio.Reader, *http.Response, error) {
+	return DialWith(&net.Dialer{Timeout: timeout}, rawURL, key, extra, timeout)
+}
+
+// DialWith is Dial over a connection that d opens.
+func DialWith(d *net.Dialer, rawURL, key string, extra []Header, timeout time.Duration) (net.Conn, *bufio.Reader, *http.Response, error) {
 	addr, target, err := Endpoint(rawURL)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	req := RequestBytes("GET", target, "HTTP/1.1", addr, append(UpgradeHeaders(key), extra...))
-	nc, br, resp, err := RawExchange(rawURL, req, timeout)
+	nc, br, resp, err := RawExchangeWith(d, rawURL, req, timeout)
 	if err != nil {
 		return nil, nil, nil, err
 	}
