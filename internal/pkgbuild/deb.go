@@ -77,7 +77,9 @@ func (p Package) WriteDeb(dir string) (string, error) {
 		License:       "MIT",
 		Overridables: nfpm.Overridables{
 			Contents: p.contents(manGz),
-			Deb:      nfpm.Deb{Compression: "xz"},
+			// gzip, not xz: nfpm's xz is pure Go and takes four times
+			// as long (8 s against 2 s) for a package 5% smaller.
+			Deb: nfpm.Deb{Compression: "gzip"},
 		},
 	})
 	path := filepath.Join(dir, deb.Default.ConventionalFileName(info))
