@@ -1,15 +1,18 @@
 package packagetest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
-
-	"wsgate/internal/pkgbuild"
 )
+
+// testDescribe is what git describe would print for testVersion.
+const testDescribe = "packagetest"
 
 // The files the .deb installs, and the deploy/ file each must equal.
 var installedFiles = map[string]string{
@@ -23,30 +26,43 @@ var installedFiles = map[string]string{
 	"/usr/lib/systemd/system/wsgate.socket":            "deploy/wsgate.socket",
 }
 
-// buildDeb builds the .deb the way make deb does, from the test's wsgate.
+var debOnce struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// buildDeb builds the .deb once for the run, with the tool and the flags
+// of make deb, from the test's wsgate.
 func buildDeb(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	p := pkgbuild.Package{
-		Version:        testVersion,
-		Arch:           runtime.GOARCH,
-		Maintainer:     "wsgate tests <wsgate@invalid>",
-		Binary:         wsgateBinary,
-		ManPage:        generate(t, dir, "wsgate.1", "--generate-man"),
-		BashCompletion: generate(t, dir, "wsgate.bash", "--generate-completion", "bash"),
-		ZshCompletion:  generate(t, dir, "_wsgate", "--generate-completion", "zsh"),
-		FishCompletion: generate(t, dir, "wsgate.fish", "--generate-completion", "fish"),
-		License:        filepath.Join(repoRoot, "LICENSE"),
-		Units:          []string{filepath.Join(repoRoot, "deploy/wsgate.service"), filepath.Join(repoRoot, "deploy/wsgate.socket")},
+	debOnce.Do(func() {
+		dir := filepath.Join(scratch, "deb")
+		if debOnce.err = os.Mkdir(dir, 0o755); debOnce.err != nil {
+			return
+		}
+		gen := func(name string, args ...string) string { return generate(t, dir, name, args...) }
+		out, err := exec.Command(mkdebBinary,
+			"-describe", testDescribe, "-arch", runtime.GOARCH, "-maintainer", "wsgate tests <wsgate@invalid>",
+			"-binary", wsgateBinary, "-man", gen("wsgate.1", "--generate-man"),
+			"-bash", gen("wsgate.bash", "--generate-completion", "bash"),
+			"-zsh", gen("_wsgate", "--generate-completion", "zsh"),
+			"-fish", gen("wsgate.fish", "--generate-completion", "fish"),
+			"-license", filepath.Join(repoRoot, "LICENSE"),
+			"-units", filepath.Join(repoRoot, "deploy/wsgate.service")+","+filepath.Join(repoRoot, "deploy/wsgate.socket"),
+			"-out", dir).CombinedOutput()
+		debOnce.path, debOnce.err = strings.TrimSpace(string(out)), err
+		if err != nil {
+			debOnce.err = fmt.Errorf("mkdeb: %v\n%s", err, out)
+		}
+	})
+	if debOnce.err != nil {
+		t.Fatal(debOnce.err)
 	}
-	path, err := p.WriteDeb(dir)
-	if err != nil {
-		t.Fatal(err)
+	if want := "wsgate_" + testVersion + "_" + runtime.GOARCH + ".deb"; filepath.Base(debOnce.path) != want {
+		t.Fatalf("mkdeb wrote %s, want %s", debOnce.path, want)
 	}
-	if want := "wsgate_" + testVersion + "_" + runtime.GOARCH + ".deb"; filepath.Base(path) != want {
-		t.Errorf("the package is named %s, want %s", filepath.Base(path), want)
-	}
-	return path
+	return debOnce.path
 }
 
 func TestDebHoldsEveryFileAndNoMaintainerScript(t *testing.T) {

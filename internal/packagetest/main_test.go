@@ -18,6 +18,11 @@ var (
 	repoRoot string
 	// wsgateBinary is wsgate built from this tree for the tests.
 	wsgateBinary string
+	// mkdebBinary is the tool behind make deb, built without the race
+	// detector, under which compressing the package takes ten times as long.
+	mkdebBinary string
+	// scratch is a directory for the whole run, removed at its end.
+	scratch string
 )
 
 func TestMain(m *testing.M) {
@@ -37,13 +42,16 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	wsgateBinary = filepath.Join(dir, "wsgate")
-	build := exec.Command("go", "build", "-ldflags", "-X main.version="+testVersion, "-o", wsgateBinary, ".")
-	build.Dir = repoRoot
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build wsgate: %v\n%s", err, out)
-		return 1
+	scratch = dir
+	wsgateBinary, mkdebBinary = filepath.Join(dir, "wsgate"), filepath.Join(dir, "mkdeb")
+	for _, b := range []struct{ out, pkg string }{{wsgateBinary, "."}, {mkdebBinary, "./internal/pkgbuild/cmd/mkdeb"}} {
+		build := exec.Command("go", "build", "-ldflags", "-X main.version="+testVersion, "-o", b.out, b.pkg)
+		build.Dir = repoRoot
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "go build %s: %v\n%s", b.pkg, err, out)
+			return 1
+		}
 	}
 	return m.Run()
 }
