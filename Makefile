@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 # apt-get needs root: use sudo when we are not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: build run test test-deps test-deps-debian cross conformance fuzz vet staticcheck fmt-check clean
+.PHONY: build run test test-deps test-deps-debian cross conformance fuzz vet staticcheck fmt-check clean man deb dist
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o wsgate .
@@ -33,12 +33,19 @@ MCP_STAMP := $(MCP_DIR)/node_modules/.wsgate-npm-ci
 # Installs what the tests need beyond Go, only when it is missing: Chromium
 # for the browser tests, websocketd for the compatibility test, pylsp for
 # the language-server test, systemd-socket-activate for the socket
-# activation tests (Debian's packages, as PACKAGE:FILE it installs), then
-# the MCP server of the MCP test (see MCP_DIR).
+# activation tests, and for the packaging tests (internal/packagetest) nginx
+# and HAProxy to proxy through, man-db to render the man page,
+# systemd-analyze and zsh to run the zsh completion (Debian's packages, as
+# PACKAGE:FILE it installs), then the MCP server of the MCP test (see
+# MCP_DIR).
 TEST_PACKAGES := chromium:$(CHROMIUM)
 TEST_PACKAGES += websocketd:/usr/bin/websocketd
 TEST_PACKAGES += python3-pylsp:/usr/bin/pylsp
 TEST_PACKAGES += systemd:/usr/bin/systemd-socket-activate
+TEST_PACKAGES += nginx:/usr/sbin/nginx
+TEST_PACKAGES += haproxy:/usr/sbin/haproxy
+TEST_PACKAGES += man-db:/usr/bin/man
+TEST_PACKAGES += zsh:/usr/bin/zsh
 test-deps: test-deps-debian $(MCP_STAMP)
 
 test-deps-debian:
@@ -93,8 +100,52 @@ STATICCHECK_VERSION := v0.8.2
 staticcheck:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
+# Packaging: everything goes to dist/.
+#   make man    the man page and shell completions, printed by wsgate itself
+#               from the flag definitions of --help
+#   make deb    dist/wsgate_VERSION_ARCH.deb (DEB_ARCH=arm64 for another one)
+#   make dist   release binaries for every platform below, and SHA256SUMS
+DIST := dist
+DEB_ARCH ?= $(shell $(GO) env GOARCH)
+MAINTAINER ?= The wsgate authors <wsgate@invalid>
+DIST_PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64 freebsd/arm64
+# Release builds are static (no cgo) with trimmed paths, so one binary runs
+# on any distribution. Without cgo, --user and --group find names in
+# /etc/passwd and /etc/group only, not through NSS (LDAP and the like).
+RELEASE_BUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
+# File times in the .deb are the last commit's: the same commit gives the
+# same package.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+SHARE := $(DIST)/share
+
+man: build
+	@mkdir -p $(SHARE)
+	./wsgate --generate-man > $(SHARE)/wsgate.1
+	./wsgate --generate-completion bash > $(SHARE)/wsgate.bash
+	./wsgate --generate-completion zsh > $(SHARE)/_wsgate
+	./wsgate --generate-completion fish > $(SHARE)/wsgate.fish
+
+deb: man
+	GOOS=linux GOARCH=$(DEB_ARCH) $(RELEASE_BUILD) -o $(DIST)/deb-$(DEB_ARCH)/wsgate .
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./internal/pkgbuild/cmd/mkdeb \
+		-describe '$(VERSION)' -arch $(DEB_ARCH) -maintainer '$(MAINTAINER)' \
+		-binary $(DIST)/deb-$(DEB_ARCH)/wsgate -man $(SHARE)/wsgate.1 \
+		-bash $(SHARE)/wsgate.bash -zsh $(SHARE)/_wsgate -fish $(SHARE)/wsgate.fish \
+		-license LICENSE -units deploy/wsgate.service,deploy/wsgate.socket -out $(DIST)
+
+DIST_BINARIES := $(foreach p,$(DIST_PLATFORMS),wsgate_$(VERSION)_$(subst /,_,$(p)))
+dist:
+	@mkdir -p $(DIST)
+	@set -e; for p in $(DIST_PLATFORMS); do \
+		echo "dist: $$p"; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} $(RELEASE_BUILD) -o $(DIST)/wsgate_$(VERSION)_$${p%/*}_$${p#*/} .; \
+	done
+	cd $(DIST) && sha256sum $(DIST_BINARIES) > SHA256SUMS
+	@cat $(DIST)/SHA256SUMS
+
 clean:
 	rm -f wsgate
+	rm -rf $(DIST)
 
 include static/xterm.mk
 include bench/bench.mk

@@ -49,7 +49,7 @@ Examples:
        every flag can also be set as WSGATE_<NAME>, or in a --config file`
 
 func main() {
-	if err := newApp().Run(os.Args); err != nil {
+	if err := withPackagingOutputs(newApp()).Run(os.Args); err != nil {
 		fmt.Fprintf(os.Stderr, "wsgate: %v\n", err)
 		os.Exit(2)
 	}
