@@ -88,7 +88,7 @@ func TestBashCompletionOffersTheFlagsThatMatch(t *testing.T) {
 	bash := needTool(t, "bash")
 	script := generate(t, t.TempDir(), "wsgate.bash", "--generate-completion", "bash")
 	for word, want := range map[string][]string{
-		"--ping": {"--ping-interval", "--ping-timeout"},
+		"--ping": {"--ping-interval", "--ping-timeout", "--pingms"},
 		"--tls":  {"--tls-cert", "--tls-key"}, // aliases too
 		"--gen":  nil,                         // the hidden packaging flags are not offered
 		"./ech":  nil,                         // not a flag: bash falls back to file names
@@ -110,7 +110,7 @@ func TestZshCompletionOffersTheFlagsThatMatch(t *testing.T) {
 		t.Fatalf("_wsgate does not start with #compdef wsgate: compinit would not load it")
 	}
 	for word, want := range map[string][]string{
-		"--max": {"--max-message-size", "--maxforks"},
+		"--max": {"--max-message-size", "--maxforks", "--maxframesize"},
 		"--gen": nil,
 		"./ech": {"<files>"},
 	} {
