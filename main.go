@@ -238,6 +238,16 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 	if cfg.UnixSocket != "" && (c.IsSet("address") || cfg.RedirPort != 0) {
 		return cfg, errors.New("--unixsocket replaces --address and --port; --redirport needs a TCP port")
 	}
+	if cfg.Connect = c.String("connect"); cfg.Connect != "" {
+		if c.NArg() > 0 || cfg.Dir != "" {
+			return cfg, errors.New("--connect replaces a COMMAND and --dir: give only one of them")
+		}
+		cfg.ConnectProxyProtocol = c.Bool("connect-proxy-protocol")
+		return cfg, nil
+	}
+	if c.Bool("connect-proxy-protocol") {
+		return cfg, errors.New("--connect-proxy-protocol goes with --connect")
+	}
 	if cfg.Dir != "" {
 		if c.NArg() > 0 {
 			return cfg, fmt.Errorf("give either --dir or a COMMAND, not both (got --dir %s and %s)", cfg.Dir, c.Args().First())
@@ -245,7 +255,7 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 		return cfg, nil
 	}
 	if c.NArg() == 0 {
-		return cfg, errors.New("no COMMAND given: wsgate [options] COMMAND [ARGS...] or wsgate --dir DIR (see wsgate --help)")
+		return cfg, errors.New("no COMMAND given: wsgate [options] COMMAND [ARGS...], wsgate --dir DIR or wsgate --connect ADDRESS (see wsgate --help)")
 	}
 	cfg.Command = c.Args().Slice()
 	path, err := exec.LookPath(cfg.Command[0])
@@ -280,7 +290,11 @@ func modeFromFlags(c *cli.Context) (gateway.Mode, error) {
 		}
 		return gateway.PassStderrMode, nil
 	}
-	return withFraming(mode, chosen, c.String("framing"))
+	framing := c.String("framing")
+	if c.IsSet("connect") && !c.IsSet("framing") && chosen == "" {
+		framing = "raw" // a socket carries bytes: binary messages, as websockify
+	}
+	return withFraming(mode, chosen, framing)
 }
 
 // withFraming applies --framing to the mode the other flags chose: line

@@ -51,10 +51,9 @@ func (s *session) logEnd() {
 	if limit := s.limits.limitHit(); limit != "" {
 		attrs = append(attrs, "limit", limit)
 	}
-	if s.child != nil {
-		attrs = append(attrs, "exit", s.child.Status().String())
-	} else if s.startErr != nil {
-		attrs = append(attrs, "exit", "not started")
+	if s.backend != nil {
+		key, value := s.backend.describe()
+		attrs = append(attrs, key, value)
 	}
 	s.log.Info("connection", attrs...)
 }

@@ -89,7 +89,7 @@ func outputChunks(b *bridge) outputReader {
 	if chunk > pool.Size() {
 		pool = lazybuf.NewPool(chunk)
 	}
-	stdout := lazybuf.NewReader(b.child.Stdout, pool)
+	stdout := lazybuf.NewReader(b.backend.output(), pool)
 	stdout.OnWait = b.flush
 	return &chunkOutput{stdout: stdout, chunk: chunk}
 }

@@ -4,11 +4,9 @@ import (
 	"errors"
 	"log/slog"
 	"sync/atomic"
-	"time"
 
 	"github.com/gobwas/ws"
 
-	"wsgate/process"
 	"wsgate/wsio"
 )
 
@@ -30,12 +28,12 @@ import (
 // clients, or a later client taking over from one that went away, change
 // attach, detach and send, not the modes.
 type bridge struct {
-	srv   *Server
-	mode  *mode
-	child *process.Child
-	log   *slog.Logger
-	input *inputSink // the program's stdin, written by the clients' input pumps
-	flow  flowGate   // pauses the reading of output (terminal mode)
+	srv     *Server
+	mode    *mode
+	backend backend
+	log     *slog.Logger
+	input   *inputSink // the program's stdin, written by the clients' input pumps
+	flow    flowGate   // pauses the reading of output (terminal mode)
 	// stderr holds the program's stderr lines for the client, in a mode
 	// with stderrMessages; nil otherwise.
 	stderr *stderrQueue
@@ -55,15 +53,15 @@ type client struct {
 	broken atomic.Bool
 }
 
-func newBridge(srv *Server, child *process.Child, stderr *stderrQueue, log *slog.Logger) *bridge {
+func newBridge(srv *Server, be backend, stderr *stderrQueue, log *slog.Logger) *bridge {
 	return &bridge{
-		srv:    srv,
-		mode:   srv.cfg.Mode.spec(),
-		child:  child,
-		log:    log,
-		input:  newInputSink(child.Stdin, log),
-		stderr: stderr,
-		done:   make(chan struct{}),
+		srv:     srv,
+		mode:    srv.cfg.Mode.spec(),
+		backend: be,
+		log:     log,
+		input:   newInputSink(be.input(), log),
+		stderr:  stderr,
+		done:    make(chan struct{}),
 	}
 }
 
@@ -169,7 +167,7 @@ func (b *bridge) send(op ws.OpCode, p []byte) {
 // very steps that stop them.
 func (b *bridge) stopReading() {
 	b.stopped.Store(true)
-	b.child.Stdout.SetReadDeadline(time.Now())
+	b.backend.stopOutput()
 }
 
 // flush sends what is queued for the client; a failure shows in the next
@@ -185,10 +183,10 @@ func (b *bridge) flush() {
 // sent: the close frame carries how the program ended.
 func (b *bridge) finish() {
 	b.flush()
-	b.child.CloseStdout() // a background process still writing gets EPIPE
-	<-b.child.Exited()
+	b.backend.closeOutput()
+	<-b.backend.ended()
 	if c := b.client.Load(); c != nil {
-		c.conn.CloseWith(CloseCodeFor(b.child.Status()))
+		c.conn.CloseWith(b.backend.closeCode())
 	}
 }
 
@@ -197,7 +195,7 @@ func (b *bridge) finish() {
 // was stopped.
 func (b *bridge) wait() {
 	<-b.done
-	b.child.Wait()
+	b.backend.release()
 }
 
 // outputMessageSize is the largest output message of a mode that would

@@ -46,7 +46,7 @@ func (s *session) cgiRequest(r *http.Request) process.Request {
 		req.Extra = append(req.Extra, "TERM="+cfg.Term)
 	}
 	req.Extra = append(req.Extra, s.srv.localeEnv...)
-	if p := s.conn.Protocol(); p != "" {
+	if p := s.protocol; p != "" {
 		req.Extra = append(req.Extra, "WEBSOCKET_PROTOCOL="+p)
 	}
 	return req

@@ -8,15 +8,21 @@ import (
 
 // Config is everything the server needs, as the command line gave it.
 type Config struct {
-	Command    []string // the program (looked up already) and its arguments
-	Dir        string   // instead of Command: run the programs under Dir by URL path
-	Allow      []string // globs over paths under Dir that may run; empty: all
-	Deny       []string // globs over paths under Dir that may not run; wins over Allow
-	CGIDir     string   // serve CGI programs under CGIDir over plain HTTP
-	StaticDir  string   // serve plain GETs from here instead of the built-in pages
-	Addresses  []string // interfaces to listen on; empty means loopback only
-	Port       int      // 0 picks a free port
-	UnixSocket string   // listen on this Unix socket instead of TCP
+	Command []string // the program (looked up already) and its arguments
+	Dir     string   // instead of Command: run the programs under Dir by URL path
+	Allow   []string // globs over paths under Dir that may run; empty: all
+	Deny    []string // globs over paths under Dir that may not run; wins over Allow
+	CGIDir  string   // serve CGI programs under CGIDir over plain HTTP
+	// Connect, instead of Command or Dir: bridge each connection to its
+	// own connection to this server, tcp:HOST:PORT or unix:PATH.
+	Connect string
+	// ConnectProxyProtocol sends the server a PROXY protocol v2 header
+	// that names the client first.
+	ConnectProxyProtocol bool
+	StaticDir            string   // serve plain GETs from here instead of the built-in pages
+	Addresses            []string // interfaces to listen on; empty means loopback only
+	Port                 int      // 0 picks a free port
+	UnixSocket           string   // listen on this Unix socket instead of TCP
 	// Listeners, when set, are served instead of binding Addresses, Port
 	// or UnixSocket: the sockets systemd handed over (socket activation).
 	Listeners []net.Listener

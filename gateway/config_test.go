@@ -33,7 +33,7 @@ func TestNewReportsEveryMistakeInTheConfigInTheUsersTerms(t *testing.T) {
 		{"both --dir and a command", Config{Dir: dir, Command: command},
 			"give either --dir or a COMMAND, not both"},
 		{"neither --dir nor a command", Config{},
-			"no COMMAND and no --dir: nothing to run"},
+			"no COMMAND, no --dir and no --connect: nothing to run"},
 		{"--dir that does not exist", Config{Dir: missing},
 			"--dir " + missing + ": no such file or directory"},
 		{"--dir that is a file", Config{Dir: file},

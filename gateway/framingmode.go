@@ -56,7 +56,7 @@ type frameOutput struct {
 }
 
 func outputFrames(b *bridge, f framing.Framing) outputReader {
-	dec := f.NewDecoder(b.child.Stdout, lazybuf.Default, int(b.srv.cfg.MaxMessageSize))
+	dec := f.NewDecoder(b.backend.output(), lazybuf.Default, int(b.srv.cfg.MaxMessageSize))
 	dec.OnWait(b.flush)
 	return &frameOutput{dec: dec, b: b}
 }

@@ -74,9 +74,15 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 }
 
 // serveUpgrade admits the upgrade (unless draining), takes a fork slot,
-// completes the handshake and hands the connection to a session. Both are
-// taken here and given back in one place, runSession, whatever happens
-// after.
+// starts the backend, completes the handshake and hands the connection to
+// a session. The admission and the slot are taken here; once the session
+// has them, runSession gives them back, whatever happens after.
+//
+// The backend starts before the handshake completes, so that one that
+// cannot start gets an HTTP answer the client can act on (503 with
+// Retry-After when the host is out of descriptors, processes or memory;
+// 502 when the --connect server cannot be reached), never a 101 followed
+// by a close.
 func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, ep endpoint, remoteUser string) {
 	if !s.admit() {
 		s.refuseDraining(w, r)
@@ -88,56 +94,89 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, ep endpoin
 		http.Error(w, fmt.Sprintf("too many connections: %d programs are running (--maxforks)", s.cfg.MaxForks), http.StatusTooManyRequests)
 		return
 	}
-	conn, err := wsio.Upgrade(w, r, wsio.Options{
-		MaxMessageSize: s.maxInputMessage(),
-		Header:         s.headers.ws,
-		Protocols:      s.cfg.Protocols,
-		Compression:    s.cfg.Compression,
-		PingInterval:   s.cfg.PingInterval,
-		PingTimeout:    s.cfg.PingTimeout,
-	})
+	sess := s.upgrade(w, r, ep, remoteUser)
+	if sess == nil {
+		s.forks.release()
+		s.leave()
+		return
+	}
 	if wsio.IsStream(r) { // HTTP/2: the stream ends when this handler returns
-		s.runSession(conn, err, r, ep, remoteUser)
+		s.runSession(sess)
 		return
 	}
 	// The session runs on a goroutine of its own so that this one, and
 	// with it net/http's state for the connection (its buffers), ends now
 	// instead of living as long as the connection.
-	go s.runSession(conn, err, r, ep, remoteUser)
+	go s.runSession(sess)
+}
+
+// upgrade starts the session's backend and completes the handshake; on
+// failure it answers the client, logs why, and returns nil.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ep endpoint, remoteUser string) *session {
+	if err := wsio.CheckRequest(r); err != nil {
+		s.log.Warn("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
+		wsio.Refuse(w, err)
+		return nil
+	}
+	sess := newSession(s, r, ep, remoteUser)
+	if err := sess.startBackend(r); err != nil {
+		status, retryAfter := refusal(err)
+		sess.log.Error("upgrade refused: cannot start the backend", "remote", r.RemoteAddr, "path", r.URL.Path, "status", status, "err", err)
+		if retryAfter != "" {
+			w.Header().Set("Retry-After", retryAfter)
+		}
+		http.Error(w, http.StatusText(status)+": "+startFailure(s, status), status)
+		return nil
+	}
+	conn, err := wsio.Upgrade(w, r, wsio.Options{
+		MaxMessageSize: s.maxInputMessage(),
+		Header:         s.headers.ws,
+		Protocols:      s.protocols,
+		Compression:    s.cfg.Compression,
+		PingInterval:   s.cfg.PingInterval,
+		PingTimeout:    s.cfg.PingTimeout,
+	})
+	if err != nil {
+		s.log.Warn("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
+		sess.abandon()
+		return nil
+	}
+	sess.conn = conn
+	return sess
+}
+
+// startFailure says in the answer's body what could not start, without
+// details that are for the log.
+func startFailure(s *Server, status int) string {
+	what := "cannot start the program"
+	if s.cfg.Connect != "" {
+		what = "cannot reach the server"
+	}
+	if status == http.StatusServiceUnavailable {
+		what += " now (out of resources); try again"
+	}
+	return what
 }
 
 // runSession lives one upgraded connection. The fork slot is given back
-// once the program is gone and before the access line: whoever sees the
+// once the backend is gone and before the access line: whoever sees the
 // line may connect again. The admission ends last, after the access line,
 // so that a drain that ends with it has every line logged.
-func (s *Server) runSession(conn *wsio.Conn, upgradeErr error, r *http.Request, ep endpoint, remoteUser string) {
+func (s *Server) runSession(sess *session) {
 	defer s.leave()
-	defer recoverPanic(conn, s.log, "session")
-	sess := s.openSession(conn, upgradeErr, r, ep, remoteUser)
-	s.forks.release()
-	if sess != nil {
-		sess.logEnd()
-		s.untrack(sess)
-	}
-}
-
-// openSession runs the session unless the handshake failed or the server is
-// shutting down, and returns it once its program is gone (nil when it did
-// not run).
-func (s *Server) openSession(conn *wsio.Conn, upgradeErr error, r *http.Request, ep endpoint, remoteUser string) *session {
-	if upgradeErr != nil {
-		s.log.Warn("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", upgradeErr)
-		return nil
-	}
-	sess := newSession(s, conn, r, ep, remoteUser)
+	defer recoverPanic(sess.conn, s.log, "session")
 	if !s.track(sess) {
-		defer s.untrack(sess)
-		conn.CloseWith(ws.StatusGoingAway, "server shutting down")
+		sess.conn.CloseWith(ws.StatusGoingAway, "server shutting down")
 		sess.drainAndClose()
-		return nil
+		sess.abandon()
+		s.forks.release()
+		s.untrack(sess)
+		return
 	}
-	sess.run(r)
-	return sess
+	sess.run()
+	s.forks.release()
+	sess.logEnd()
+	s.untrack(sess)
 }
 
 // maxInputMessage is the largest message a client may send: the flag, or

@@ -73,7 +73,7 @@ type lineOutput struct {
 }
 
 func outputLines(b *bridge) outputReader {
-	lines := process.NewLineReader(b.child.Stdout, lazybuf.Default, int(b.srv.cfg.MaxMessageSize))
+	lines := process.NewLineReader(b.backend.output(), lazybuf.Default, int(b.srv.cfg.MaxMessageSize))
 	lines.OnWait(b.flush)
 	return &lineOutput{lines: lines, b: b}
 }

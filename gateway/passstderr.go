@@ -84,8 +84,8 @@ func (o *taggedOutput) next() (ws.OpCode, []byte, error) {
 // stderr pipe (a background process that still holds the pipe writes to a
 // closed one from then on) and waits until all of it has been sent.
 func (o *taggedOutput) finishStderr() {
-	<-o.b.child.Exited()
-	o.b.child.Wait() // passes on the last stderr line
+	<-o.b.backend.ended()
+	o.b.backend.release() // passes on the last stderr line
 	o.b.stderr.close()
 	<-o.forwarded
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/user"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -35,6 +36,8 @@ type Server struct {
 	auth       *basicAuth
 	certs      *certReloader
 	credential *syscall.Credential
+	connect    backendAddress // with --connect: the server to bridge to
+	protocols  []string       // the subprotocols selected from a client's offer
 	headers    struct{ all, ws, http http.Header }
 	localeEnv  []string // the programs' locale variables (locale.go)
 	forks      forkLimit
@@ -58,10 +61,11 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		forks:    forkLimit{max: int64(cfg.MaxForks)},
-		sessions: make(map[*session]struct{}),
+		cfg:       cfg,
+		log:       cfg.Logger,
+		forks:     forkLimit{max: int64(cfg.MaxForks)},
+		protocols: slices.Clone(cfg.Protocols),
+		sessions:  make(map[*session]struct{}),
 	}
 	if cfg.Mode.spec().pipeSize > 0 && !process.CanResizePipes {
 		s.log.Info("this system cannot size pipes (Linux can): programs get the default pipe size")
@@ -99,6 +103,21 @@ func (s *Server) newRouters() error {
 	cfg := &s.cfg
 	var err error
 	switch {
+	case cfg.Connect != "" && (cfg.Dir != "" || len(cfg.Command) > 0):
+		return errors.New("--connect replaces a COMMAND and --dir: give only one of them")
+	case cfg.Connect != "":
+		if s.connect, err = parseBackendAddress(cfg.Connect); err != nil {
+			return err
+		}
+		if s.cfg.Mode.spec().terminal != process.NoTerminal || s.cfg.Mode.spec().stderrMessages {
+			return fmt.Errorf("--connect bridges a socket: --%s needs a program", s.cfg.Mode)
+		}
+		s.router = commandRouter{[]string{cfg.Connect}}
+		// noVNC and other websockify clients offer "binary": a
+		// --connect bridge speaks it.
+		if !slices.Contains(s.protocols, "binary") {
+			s.protocols = append(s.protocols, "binary")
+		}
 	case cfg.Dir != "" && len(cfg.Command) > 0:
 		return errors.New("give either --dir or a COMMAND, not both")
 	case cfg.Dir != "":
@@ -109,7 +128,7 @@ func (s *Server) newRouters() error {
 	case len(cfg.Command) > 0:
 		s.router = commandRouter{cfg.Command}
 	default:
-		return errors.New("no COMMAND and no --dir: nothing to run")
+		return errors.New("no COMMAND, no --dir and no --connect: nothing to run")
 	}
 	if cfg.CGIDir != "" {
 		if s.cgiRouter, err = newDirRouter("--cgidir", cfg.CGIDir, nil, nil); err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"runtime/debug"
 	"sync/atomic"
 	"time"
@@ -17,45 +16,44 @@ import (
 	"wsgate/wsio"
 )
 
-// session is one WebSocket connection, from upgrade to access line. It
-// starts the connection's program, attaches the connection to it through a
-// bridge, and tears both down in order when the connection ends.
+// session is one WebSocket connection, from upgrade to access line. Its
+// backend (the program, or the connection to a --connect server) is
+// started before the upgrade; the session attaches the connection to it
+// through a bridge, and tears both down in order when the connection ends.
 type session struct {
 	srv        *Server
-	conn       *wsio.Conn
-	remote     string // the client's address, for the access line
-	proxy      string // the proxy in front of it, if a trusted one named it
-	path       string // the URL path, for the access line
-	proto      string // HTTP/1.1, or HTTP/2.0 for a WebSocket on a stream (RFC 8441)
+	conn       *wsio.Conn // once upgraded
+	remote     string     // the client's address, for the access line
+	proxy      string     // the proxy in front of it, if a trusted one named it
+	path       string     // the URL path, for the access line
+	proto      string     // HTTP/1.1, or HTTP/2.0 for a WebSocket on a stream (RFC 8441)
+	protocol   string     // the subprotocol the upgrade selects
 	endpoint   endpoint
 	remoteUser string // the Basic-authenticated user, if any
 	id         string
 	log        *slog.Logger
 	start      time.Time
 
-	child    *process.Child // once started, for the access line
-	limits   *connLimits    // the time limits being watched
-	readErr  error          // how the connection ended
-	startErr error          // why the program could not start
+	backend backend     // started before the upgrade
+	limits  *connLimits // the time limits being watched
+	readErr error       // how the connection ended
 	// stderrLog logs the program's stderr lines, from the shared stderr
 	// reader's goroutine; it gains the pid once the program has one.
 	stderrLog atomic.Pointer[slog.Logger]
-	// input is the program's stdin once it runs, for abortInput.
-	input atomic.Pointer[os.File]
 	// stderrOut takes the stderr lines that go to the client too, in a
 	// mode with stderrMessages; nil otherwise.
 	stderrOut *stderrQueue
 }
 
-func newSession(srv *Server, conn *wsio.Conn, r *http.Request, ep endpoint, remoteUser string) *session {
+func newSession(srv *Server, r *http.Request, ep endpoint, remoteUser string) *session {
 	id := newID()
 	sess := &session{
 		srv:        srv,
-		conn:       conn,
 		remote:     r.RemoteAddr,
 		proxy:      clientInfoOf(r).proxy,
 		path:       r.URL.Path,
 		proto:      r.Proto,
+		protocol:   wsio.SelectProtocol(r, srv.protocols),
 		endpoint:   ep,
 		remoteUser: remoteUser,
 		id:         id,
@@ -69,30 +67,35 @@ func newSession(srv *Server, conn *wsio.Conn, r *http.Request, ep endpoint, remo
 	return sess
 }
 
-// run starts the program for r and bridges the connection to it until the
-// connection ends. The teardown order lives here, in the defers: release
-// the socket (which unblocks a pump writing to it) and the client's pause,
-// stop the program and its whole group on the usual timeline, then wait for
-// the output pump and release the program's descriptors.
-func (s *session) run(r *http.Request) {
+// startBackend starts what the connection is bridged to: a connection to
+// the --connect server, or the endpoint's program.
+func (s *session) startBackend(r *http.Request) error {
+	if s.srv.cfg.Connect != "" {
+		be, err := s.dialBackend(r)
+		s.backend = be
+		return err
+	}
 	child, err := s.startProgram(r)
 	if err != nil {
-		s.startErr = err
-		s.log.Error("cannot start program", "err", err)
-		s.conn.CloseWith(ws.StatusInternalServerError, "cannot start program")
-		s.drainAndClose()
-		return
+		return err
 	}
-	s.child = child
-	s.input.Store(child.Stdin)
-	s.conn.OnDrop(s.abortInput)
+	s.backend = programBackend{child}
 	s.log = s.log.With("pid", child.Pid())
 	s.stderrLog.Store(s.log)
-	s.log.Debug("connected", "remote", s.remote, "path", s.path)
+	return nil
+}
 
-	b := newBridge(s.srv, child, s.stderrOut, s.log)
+// run bridges the upgraded connection to the backend until the connection
+// ends. The teardown order lives here, in the defers: release the socket
+// (which unblocks a pump writing to it) and the client's pause, stop the
+// backend (a program and its whole group on the usual timeline), then wait
+// for the output pump and release the backend.
+func (s *session) run() {
+	s.conn.OnDrop(s.abortInput)
+	s.log.Debug("connected", "remote", s.remote, "path", s.path)
+	b := newBridge(s.srv, s.backend, s.stderrOut, s.log)
 	defer b.wait()
-	defer child.Stop(s.srv.cfg.CloseGrace, s.srv.cfg.KillGrace)
+	defer s.backend.stop(s.srv.cfg.CloseGrace, s.srv.cfg.KillGrace)
 	c := b.attach(s.conn, s.log)
 	defer b.detach(c)
 	defer s.conn.Close()
@@ -104,6 +107,13 @@ func (s *session) run(r *http.Request) {
 		testHookSession(s.path)
 	}
 	s.readErr = c.pumpInput()
+}
+
+// abandon ends a backend whose connection never came: the upgrade failed,
+// or the server is shutting down.
+func (s *session) abandon() {
+	s.backend.stop(0, s.srv.cfg.KillGrace)
+	s.backend.release()
 }
 
 // testHookSession, when a test sets it, runs in each session once its
@@ -132,14 +142,10 @@ func (s *session) shutdown() {
 	s.conn.CloseWith(ws.StatusGoingAway, "server shutting down")
 }
 
-// abortInput makes a write to the program's stdin that is blocked (the
+// abortInput makes a write to the backend's input that is blocked (the
 // program does not read it) fail at once, so that the input pump can
 // notice that the connection is over. Safe from any goroutine.
-func (s *session) abortInput() {
-	if f := s.input.Load(); f != nil {
-		f.SetWriteDeadline(time.Now())
-	}
-}
+func (s *session) abortInput() { s.backend.abortInput() }
 
 // startProgram runs the endpoint's program with the request's CGI
 // environment, on the mode's terminal and pipes. Once the program exits,

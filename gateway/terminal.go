@@ -69,7 +69,11 @@ func (c *client) terminalCommand(p []byte) error {
 	case "input":
 		b.input.Write([]byte(cmd.Data))
 	case "resize":
-		if err := process.Resize(b.child.Stdin, process.Size{Cols: cmd.Cols, Rows: cmd.Rows}); err != nil {
+		tty, ok := terminalOf(b.backend)
+		if !ok {
+			return fmt.Errorf("resize: no terminal")
+		}
+		if err := process.Resize(tty, process.Size{Cols: cmd.Cols, Rows: cmd.Rows}); err != nil {
 			return fmt.Errorf("resize: %v", err)
 		}
 	case "pause":
@@ -93,7 +97,7 @@ type terminalOutput struct {
 }
 
 func outputTerminal(b *bridge) outputReader {
-	out := lazybuf.NewReader(b.child.Stdout, lazybuf.Default)
+	out := lazybuf.NewReader(b.backend.output(), lazybuf.Default)
 	out.OnWait = b.flush
 	// A message must hold at least one whole character.
 	max := max(b.outputMessageSize(terminalOutputSize), utf8.UTFMax)
