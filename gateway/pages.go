@@ -19,7 +19,7 @@ func (s *Server) newPages() (err error) {
 		s.pages = static.Builtin(s.cfg.Mode.spec().page)
 		return nil
 	}
-	s.pages, err = static.Dir(s.cfg.StaticDir)
+	s.pages, err = static.Dir(s.cfg.StaticDir, s.log)
 	return err
 }
 

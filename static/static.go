@@ -5,11 +5,9 @@ package static
 
 import (
 	"embed"
-	"errors"
 	"html/template"
 	"io/fs"
 	"net/http"
-	"os"
 	"strings"
 )
 
@@ -53,37 +51,6 @@ func Builtin(frontPage string) http.Handler {
 		w.Header().Set("Cache-Control", "no-cache")
 		w.Write(front)
 	})
-}
-
-// Dir serves the files under dir and nothing outside it: paths are resolved
-// inside an os.Root, so neither ".." nor a symlink that points out of dir
-// can reach another file. A dir it cannot open is a *DirError.
-func Dir(dir string) (http.Handler, error) {
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, &DirError{Err: err}
-	}
-	return http.FileServerFS(confinedFS{root.FS()}), nil
-}
-
-// A DirError reports a directory that Dir cannot serve files from. Err is
-// os.OpenRoot's error, which names the directory.
-type DirError struct{ Err error }
-
-func (e *DirError) Error() string { return "static files: " + e.Err.Error() }
-
-func (e *DirError) Unwrap() error { return e.Err }
-
-// confinedFS reports a path that leaves the root (a symlink pointing out) as
-// not found, the answer for any file outside, rather than as a server error.
-type confinedFS struct{ fs.FS }
-
-func (c confinedFS) Open(name string) (fs.File, error) {
-	f, err := c.FS.Open(name)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
-	}
-	return f, err
 }
 
 // IsAsset reports whether path is one of the built-in pages' files.

@@ -25,11 +25,23 @@ const MaxLinks = 40
 // directory, through ".." or a symlink.
 var ErrEscape = errors.New("leads outside the directory")
 
+// ErrLoop is wrapped by the error of a path that goes through more than
+// MaxLinks symlinks: a loop, or a chain too long to be anything else.
+var ErrLoop = errors.New("too many levels of symbolic links")
+
+// IsEscape reports whether err refuses a path for leading outside the
+// directory: Resolve's ErrEscape, or os.Root's own refusal, which it gives
+// for a link swapped in after Resolve and has no exported sentinel.
+func IsEscape(err error) bool {
+	return errors.Is(err, ErrEscape) || err != nil && strings.Contains(err.Error(), "path escapes from parent")
+}
+
 // Resolve returns name (slash-separated, relative to root) with every
 // symlink followed, relative to root and inside it. dir is root's absolute
 // path with its own symlinks resolved: an absolute link target inside it
 // is taken as relative to it. A name that does not exist gives the error
-// of os.Root.Lstat (fs.ErrNotExist); one that leads outside, ErrEscape.
+// of os.Root.Lstat (fs.ErrNotExist); one that leads outside, ErrEscape;
+// one that goes through a loop of links, ErrLoop.
 func Resolve(root *os.Root, dir, name string) (string, error) {
 	pending := strings.Split(name, "/")
 	var resolved []string
@@ -57,7 +69,7 @@ func Resolve(root *os.Root, dir, name string) (string, error) {
 			continue
 		}
 		if links++; links > MaxLinks {
-			return "", fmt.Errorf("%s: too many levels of symbolic links", name)
+			return "", fmt.Errorf("%s: %w", name, ErrLoop)
 		}
 		target, err := root.Readlink(cur)
 		if err != nil {

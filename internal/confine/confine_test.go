@@ -68,10 +68,41 @@ func TestResolveFollowsLinksThatStayInside(t *testing.T) {
 	if _, err := Resolve(root, dir, "prefix"); !errors.Is(err, ErrEscape) {
 		t.Errorf("Resolve(prefix): got %v, want ErrEscape", err)
 	}
-	if _, err := Resolve(root, dir, "loop1"); err == nil || !strings.Contains(err.Error(), "too many levels") {
+	if _, err := Resolve(root, dir, "loop1"); !errors.Is(err, ErrLoop) || !strings.Contains(err.Error(), "too many levels") {
 		t.Errorf("Resolve(loop1): got %v, want too many levels of symbolic links", err)
 	}
 	if _, err := Resolve(root, dir, "a/missing"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Resolve(a/missing): got %v, want fs.ErrNotExist", err)
+	}
+}
+
+// TestIsEscapeKnowsBothRefusals: a path refused by Resolve and one refused
+// by os.Root itself (the link was swapped in after Resolve) are both
+// escapes, and nothing else is. os.Root's refusal has no exported sentinel,
+// so this also notices if its message ever changes.
+func TestIsEscapeKnowsBothRefusals(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "root")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../secret", filepath.Join(dir, "out")); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	_, rootErr := root.Open("out")
+	_, resolveErr := Resolve(root, dir, "out")
+	_, missingErr := root.Open("missing")
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{{rootErr, true}, {resolveErr, true}, {missingErr, false}, {nil, false}} {
+		if got := IsEscape(c.err); got != c.want {
+			t.Errorf("IsEscape(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }
