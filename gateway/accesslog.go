@@ -51,8 +51,8 @@ func (s *session) logEnd() {
 	if limit := s.limits.limitHit(); limit != "" {
 		attrs = append(attrs, "limit", limit)
 	}
-	if s.backend != nil {
-		key, value := s.backend.describe()
+	if s.bridge != nil {
+		key, value := s.bridge.backend.describe()
 		attrs = append(attrs, key, value)
 	}
 	s.log.Info("connection", attrs...)

@@ -63,7 +63,12 @@ func (p programBackend) stop(closeGrace, killGrace time.Duration) {
 }
 func (p programBackend) release() { p.child.Wait() }
 func (p programBackend) describe() (string, string) {
-	return "exit", p.child.Status().String()
+	select {
+	case <-p.child.Exited():
+		return "exit", p.child.Status().String()
+	default:
+		return "exit", "running" // a program that outlives the connection
+	}
 }
 
 // terminalOf is the terminal of a backend that has one, for resizing.

@@ -2,7 +2,10 @@ package gateway
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
+	"sync"
 	"sync/atomic"
 
 	"github.com/gobwas/ws"
@@ -10,23 +13,23 @@ import (
 	"wsgate/wsio"
 )
 
-// A bridge joins one running program to the connection attached to it.
-// The program's life is not the connection's: the bridge is made when the
-// program starts, a connection attaches to it and detaches from it, and the
-// program's output keeps being read whether or not anyone is attached.
+// A bridge joins one running backend (a program, or a --connect server)
+// to the connections attached to it. The backend's life is not a
+// connection's: a host (host.go) makes the bridge and decides when the
+// backend starts and stops; connections attach to it and detach from it,
+// and the backend's output keeps being read while anyone can receive it.
 //
 // Two pumps move the data, each with its mode's rules (see mode):
 //
-//   - the program's output is read by one goroutine, pumpOutput, which
-//     hands each message to send, to the attached client; once nobody can
-//     receive it, the output is no longer read (stopReading);
+//   - the backend's output is read by one goroutine, pumpOutput, started
+//     with the first attach, which hands each message to the bridge's
+//     outlet (outlet.go): the one attached client, or, for programs shared
+//     by several, each of them;
 //   - each attached client's messages are read by its own input pump
-//     (client.pumpInput), which writes them to the program's input.
+//     (client.pumpInput), which writes them to the backend's input.
 //
-// When the output ends, finish tells the attached client how the program
-// ended. Today a bridge has at most one client, attached once; several
-// clients, or a later client taking over from one that went away, change
-// attach, detach and send, not the modes.
+// When the output ends, finish tells every attached client how the backend
+// ended.
 type bridge struct {
 	srv     *Server
 	mode    *mode
@@ -38,9 +41,10 @@ type bridge struct {
 	// with stderrMessages; nil otherwise.
 	stderr *stderrQueue
 
-	client  atomic.Pointer[client] // the attached connection; nil when none
-	stopped atomic.Bool            // the output is no longer read (stopReading)
-	done    chan struct{}          // closed once the output pump has finished
+	out         outlet        // who the output goes to
+	startOutput sync.Once     // pumpOutput starts with the first attach
+	stopped     atomic.Bool   // the output is no longer read (stopReading)
+	done        chan struct{} // closed once the output pump has finished
 }
 
 // client is one connection attached to a bridge.
@@ -53,33 +57,39 @@ type client struct {
 	broken atomic.Bool
 }
 
-func newBridge(srv *Server, be backend, stderr *stderrQueue, log *slog.Logger) *bridge {
-	return &bridge{
+// newBridge makes the bridge of a backend that has started, with out as
+// the outlet of its output (nil: one client, directOutlet).
+func newBridge(srv *Server, be backend, out outlet, stderr *stderrQueue, log *slog.Logger) *bridge {
+	b := &bridge{
 		srv:     srv,
 		mode:    srv.cfg.Mode.spec(),
 		backend: be,
 		log:     log,
 		input:   newInputSink(be.input(), log),
 		stderr:  stderr,
+		out:     out,
 		done:    make(chan struct{}),
 	}
+	if b.out == nil {
+		b.out = &directOutlet{bridge: b}
+	}
+	return b
 }
 
-// attach makes conn the bridge's client. Attach before starting
-// pumpOutput, so that no output is dropped before the client is there.
+// attach attaches conn to the bridge, and starts reading the output with
+// the first attach, so that no output is read before a client is there.
 func (b *bridge) attach(conn *wsio.Conn, log *slog.Logger) *client {
 	c := &client{conn: conn, log: log, bridge: b}
-	b.client.Store(c)
+	b.out.attach(c)
+	b.startOutput.Do(func() { go b.pumpOutput() })
 	return c
 }
 
 // detach takes c off the bridge: output is no longer sent to it, and a
-// pause it asked for no longer holds the output back. With nobody left to
-// send it to, the output is no longer read.
+// pause it asked for no longer holds the output back.
 func (b *bridge) detach(c *client) {
-	b.client.CompareAndSwap(c, nil)
+	b.out.detach(c)
 	b.flow.resume()
-	b.stopReading()
 }
 
 // pumpInput reads c's messages and writes them to the program, by the
@@ -103,9 +113,7 @@ type outputReader interface {
 // then closes the connection with the program's exit status.
 func (b *bridge) pumpOutput() {
 	defer close(b.done)
-	if c := b.client.Load(); c != nil {
-		defer recoverPanic(c.conn, b.log, "output")
-	}
+	defer b.recoverPanic()
 	out := b.mode.output(b)
 	defer out.release()
 	for {
@@ -136,28 +144,28 @@ type programError struct {
 
 func (e *programError) Error() string { return e.reason }
 
-// fail ends the attached connection because of the program's output. The
-// program is stopped by the teardown that follows, as for any close.
+// fail ends the attached connections because of the backend's output.
+// The backend is stopped by the teardown that follows, as for any close.
 func (b *bridge) fail(e *programError) {
 	b.log.Warn("the program's output is broken; closing the connection", "code", int(e.code), "reason", e.reason)
 	b.flush()
-	if c := b.client.Load(); c != nil {
-		c.conn.CloseWith(e.code, e.reason)
-	}
+	b.out.closeAll(e.code, e.reason)
 }
 
-// send passes one message to the attached client. Once a write to it
-// failed, the output is no longer read (see stopReading).
-func (b *bridge) send(op ws.OpCode, p []byte) {
-	c := b.client.Load()
-	if c == nil || c.broken.Load() {
+// recoverPanic keeps a panic in the output pump within this bridge: logged
+// with its stack, and its clients closed with 1011 (the hosts' teardown
+// then stops the backend).
+func (b *bridge) recoverPanic() {
+	p := recover()
+	if p == nil {
 		return
 	}
-	if c.conn.WriteMessage(op, p) != nil {
-		c.broken.Store(true)
-		b.stopReading()
-	}
+	b.log.Error("panic; closing with 1011", "in", "output", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	b.out.closeAll(ws.StatusInternalServerError, "internal error")
 }
+
+// send passes one message to the outlet.
+func (b *bridge) send(op ws.OpCode, p []byte) { b.out.send(op, p) }
 
 // stopReading ends the reading of the program's output once nobody can
 // receive it: the output pump returns, and a program that keeps writing
@@ -170,30 +178,25 @@ func (b *bridge) stopReading() {
 	b.backend.stopOutput()
 }
 
-// flush sends what is queued for the client; a failure shows in the next
+// flush sends what is queued for the clients; a failure shows in the next
 // write. The output readers call it when they are about to wait for the
 // program, so a burst of messages leaves in one write.
-func (b *bridge) flush() {
-	if c := b.client.Load(); c != nil {
-		c.conn.Flush()
-	}
-}
+func (b *bridge) flush() { b.out.flush() }
 
-// finish ends the attached connection once the program's output is all
-// sent: the close frame carries how the program ended.
+// finish ends the attached connections once the backend's output is all
+// sent: the close frame carries how the backend ended.
 func (b *bridge) finish() {
 	b.flush()
 	b.backend.closeOutput()
 	<-b.backend.ended()
-	if c := b.client.Load(); c != nil {
-		c.conn.CloseWith(b.backend.closeCode())
-	}
+	b.out.closeAll(b.backend.closeCode())
 }
 
-// wait returns once the output pump has finished, then releases the
-// program's descriptors (process.Child.Wait). Call it after the program
-// was stopped.
+// wait returns once the output pump has finished (if it ever started),
+// then releases the backend (process.Child.Wait). Call it after the
+// backend was stopped.
 func (b *bridge) wait() {
+	b.startOutput.Do(func() { close(b.done) }) // never attached: no pump
 	<-b.done
 	b.backend.release()
 }

@@ -119,7 +119,8 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ep endpoint, re
 		return nil
 	}
 	sess := newSession(s, r, ep, remoteUser)
-	if err := sess.startBackend(r); err != nil {
+	b, err := s.host.open(sess, r)
+	if err != nil {
 		status, retryAfter := refusal(err)
 		sess.log.Error("upgrade refused: cannot start the backend", "remote", r.RemoteAddr, "path", r.URL.Path, "status", status, "err", err)
 		if retryAfter != "" {
@@ -128,6 +129,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ep endpoint, re
 		http.Error(w, http.StatusText(status)+": "+startFailure(s, status), status)
 		return nil
 	}
+	sess.bridge = b
 	conn, err := wsio.Upgrade(w, r, wsio.Options{
 		MaxMessageSize: s.maxInputMessage(),
 		Header:         s.headers.ws,

@@ -38,6 +38,7 @@ type Server struct {
 	credential *syscall.Credential
 	connect    backendAddress // with --connect: the server to bridge to
 	protocols  []string       // the subprotocols selected from a client's offer
+	host       host           // decides the life of backends (host.go)
 	headers    struct{ all, ws, http http.Header }
 	localeEnv  []string // the programs' locale variables (locale.go)
 	forks      forkLimit
@@ -77,6 +78,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	onTerminal := cfg.Mode.spec().terminal != process.NoTerminal
 	s.localeEnv = programLocale(cfg.Locale, onTerminal, cfg.PassEnv, os.Getenv)
+	s.host = newHost(s)
 	s.http = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: cfg.HandshakeTimeout,

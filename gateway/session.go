@@ -34,7 +34,7 @@ type session struct {
 	log        *slog.Logger
 	start      time.Time
 
-	backend backend     // started before the upgrade
+	bridge  *bridge     // what the connection attaches to, from before the upgrade
 	limits  *connLimits // the time limits being watched
 	readErr error       // how the connection ended
 	// stderrLog logs the program's stderr lines, from the shared stderr
@@ -67,54 +67,46 @@ func newSession(srv *Server, r *http.Request, ep endpoint, remoteUser string) *s
 	return sess
 }
 
-// startBackend starts what the connection is bridged to: a connection to
-// the --connect server, or the endpoint's program.
-func (s *session) startBackend(r *http.Request) error {
+// startBackend starts a backend for the session's request: a connection
+// to the --connect server, or the endpoint's program.
+func (s *session) startBackend(r *http.Request) (backend, error) {
 	if s.srv.cfg.Connect != "" {
-		be, err := s.dialBackend(r)
-		s.backend = be
-		return err
+		return s.dialBackend(r)
 	}
 	child, err := s.startProgram(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.backend = programBackend{child}
 	s.log = s.log.With("pid", child.Pid())
 	s.stderrLog.Store(s.log)
-	return nil
+	return programBackend{child}, nil
 }
 
-// run bridges the upgraded connection to the backend until the connection
+// run attaches the upgraded connection to its bridge until the connection
 // ends. The teardown order lives here, in the defers: release the socket
-// (which unblocks a pump writing to it) and the client's pause, stop the
-// backend (a program and its whole group on the usual timeline), then wait
-// for the output pump and release the backend.
+// (which unblocks a pump writing to it), detach from the bridge, then let
+// the host decide what happens to the backend (with a backend of its own:
+// stop it on the usual timeline, wait for the output pump, release it).
 func (s *session) run() {
 	s.conn.OnDrop(s.abortInput)
 	s.log.Debug("connected", "remote", s.remote, "path", s.path)
-	b := newBridge(s.srv, s.backend, s.stderrOut, s.log)
-	defer b.wait()
-	defer s.backend.stop(s.srv.cfg.CloseGrace, s.srv.cfg.KillGrace)
+	b := s.bridge
+	defer s.srv.host.close(s, b)
 	c := b.attach(s.conn, s.log)
 	defer b.detach(c)
 	defer s.conn.Close()
 	defer recoverPanic(s.conn, s.log, "session")
 	s.limits = s.watchLimits()
 	defer s.limits.release()
-	go b.pumpOutput()
 	if testHookSession != nil {
 		testHookSession(s.path)
 	}
 	s.readErr = c.pumpInput()
 }
 
-// abandon ends a backend whose connection never came: the upgrade failed,
-// or the server is shutting down.
-func (s *session) abandon() {
-	s.backend.stop(0, s.srv.cfg.KillGrace)
-	s.backend.release()
-}
+// abandon gives up the bridge of a connection that never came: the
+// upgrade failed, or the server is shutting down.
+func (s *session) abandon() { s.srv.host.abandon(s, s.bridge) }
 
 // testHookSession, when a test sets it, runs in each session once its
 // program has started: the way to make a session panic.
@@ -145,7 +137,7 @@ func (s *session) shutdown() {
 // abortInput makes a write to the backend's input that is blocked (the
 // program does not read it) fail at once, so that the input pump can
 // notice that the connection is over. Safe from any goroutine.
-func (s *session) abortInput() { s.backend.abortInput() }
+func (s *session) abortInput() { s.bridge.backend.abortInput() }
 
 // startProgram runs the endpoint's program with the request's CGI
 // environment, on the mode's terminal and pipes. Once the program exits,
