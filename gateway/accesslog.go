@@ -48,7 +48,11 @@ func (s *session) logEnd() {
 	} else if s.readErr != nil {
 		attrs = append(attrs, "closed_by", "network", "err", s.readErr)
 	}
-	if limit := s.limits.limitHit(); limit != "" {
+	limit := s.limits.limitHit()
+	if limit == "" && s.child != nil && s.child.MemoryLimitHit() {
+		limit = reasonMemory
+	}
+	if limit != "" {
 		attrs = append(attrs, "limit", limit)
 	}
 	if s.child != nil {

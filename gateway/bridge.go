@@ -188,7 +188,7 @@ func (b *bridge) finish() {
 	b.child.CloseStdout() // a background process still writing gets EPIPE
 	<-b.child.Exited()
 	if c := b.client.Load(); c != nil {
-		c.conn.CloseWith(CloseCodeFor(b.child.Status()))
+		c.conn.CloseWith(closeCodeOf(b.child))
 	}
 }
 

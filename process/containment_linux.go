@@ -118,3 +118,10 @@ func newGroup(cfg Config) (group, error) {
 	}
 	return &cgroupGroup{inner: inner, cg: g}, nil
 }
+
+// KillContained kills every process of every connection cgroup in the
+// directories Containment.Instance named, and reports how many groups it
+// killed: the guardian's work once wsgate died.
+func KillContained(unifiedDir, freezerDir string) (int, error) {
+	return cgroup.KillGroupsIn(unifiedDir, freezerDir)
+}

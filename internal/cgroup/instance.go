@@ -41,6 +41,9 @@ func (m *Manager) Instance() (unifiedDir, freezerDir string) {
 // the instance as a whole: the caller may itself live in the instance
 // (wsgate's own leaf, "self", on a host where it had to move there).
 func KillGroupsIn(unifiedDir, freezerDir string) (int, error) {
+	if unifiedDir == "" && freezerDir == "" {
+		return 0, nil // no cgroups: not the freezer's root
+	}
 	if unifiedDir != "" {
 		conns, _ := filepath.Glob(filepath.Join(unifiedDir, "conn-*"))
 		var errs []error
