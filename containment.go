@@ -21,40 +21,61 @@ func printVersion(c *cli.Context) {
 	fmt.Fprintf(c.App.Writer, "wsgate %s\n%s\n", c.App.Version, cont)
 }
 
+// contained is how each connection's programs are held, set up by
+// setUpContainment before anything is served.
+type contained struct {
+	cont     *process.Containment
+	guardian *guardian
+	swept    []string // instances of dead wsgates removed at startup
+	notes    []string // what went wrong meanwhile, for the log
+}
+
 // setUpContainment picks how each connection's programs are held (a
-// cgroup per connection where wsgate has one, else process groups) and
-// logs it, refuses limits it cannot enforce, cleans up after a crashed
-// earlier wsgate, and starts the guardian that stops every program if
-// this one dies. release undoes it all at exit, once every connection
-// has ended.
-func setUpContainment(c *cli.Context, cfg *gateway.Config, log *slog.Logger) (release func(), err error) {
+// cgroup per connection where wsgate has one, else process groups),
+// refuses limits it cannot enforce, cleans up after a crashed earlier
+// wsgate, and starts the guardian that stops every program if this one
+// dies. Its log lines wait for logStartup: an error that stops wsgate
+// before it listens is the only line it prints.
+func setUpContainment(c *cli.Context, cfg *gateway.Config) (*contained, error) {
 	cont := process.DetectContainment(!c.Bool("no-cgroups"))
-	log.Info(cont.String())
-	for _, note := range cont.Notes() {
-		log.Debug("containment", "note", note)
-	}
 	if err := cont.Check(cfg.Limits); err != nil {
 		cont.Close()
 		return nil, fmt.Errorf("%s: %w", strings.Join(limitFlags(c), ", "), err)
 	}
-	swept, err := cont.Sweep()
-	if len(swept) > 0 {
-		log.Info("removed the cgroups of a wsgate that died, and their programs", "instances", strings.Join(swept, ","))
+	s := &contained{cont: cont}
+	var err error
+	if s.swept, err = cont.Sweep(); err != nil {
+		s.notes = append(s.notes, fmt.Sprintf("cannot clean up after a wsgate that died: %v", err))
 	}
-	if err != nil {
-		log.Warn("cannot clean up after a wsgate that died", "err", err)
-	}
-	g, err := startGuardian(cont)
-	if err != nil {
-		log.Warn("no guardian: if wsgate is killed, programs' background jobs may outlive it", "err", err)
+	if s.guardian, err = startGuardian(cont); err != nil {
+		s.notes = append(s.notes, fmt.Sprintf("no guardian: if wsgate is killed, programs' background jobs may outlive it: %v", err))
 	}
 	cfg.Containment = cont
-	return func() {
-		if err := cont.Close(); err != nil {
-			log.Warn("cannot remove wsgate's cgroups", "err", err)
-		}
-		g.dismiss()
-	}, nil
+	return s, nil
+}
+
+// logStartup says which containment is in use and what setting it up
+// did.
+func (s *contained) logStartup(log *slog.Logger) {
+	log.Info(s.cont.String())
+	for _, note := range s.cont.Notes() {
+		log.Debug("containment", "note", note)
+	}
+	if len(s.swept) > 0 {
+		log.Info("removed the cgroups of a wsgate that died, and their programs", "instances", strings.Join(s.swept, ","))
+	}
+	for _, note := range s.notes {
+		log.Warn(note)
+	}
+}
+
+// release removes this wsgate's cgroups and dismisses the guardian, once
+// every connection has ended.
+func (s *contained) release(log *slog.Logger) {
+	if err := s.cont.Close(); err != nil {
+		log.Warn("cannot remove wsgate's cgroups", "err", err)
+	}
+	s.guardian.dismiss()
 }
 
 // limitsFromFlags reads --limit-pids, --limit-memory and --limit-cpu.

@@ -136,11 +136,11 @@ func run(c *cli.Context) error {
 	}
 	// After the restart for HTTP/2, which would leave the cgroups and the
 	// guardian of the process it replaces behind.
-	release, err := setUpContainment(c, &cfg, logger)
+	contained, err := setUpContainment(c, &cfg)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer contained.release(logger)
 	srv, err := gateway.New(cfg)
 	if err != nil {
 		return flagError(err)
@@ -153,6 +153,7 @@ func run(c *cli.Context) error {
 		return err
 	}
 	logActivation(logger, cfg.Listeners)
+	contained.logStartup(logger)
 	fmt.Fprintf(c.App.Writer, "wsgate %s listening on %s\n", version, strings.Join(srv.URLs(), " "))
 
 	served := make(chan error, 1)
