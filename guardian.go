@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"wsgate/process"
 )
@@ -91,22 +90,18 @@ func (g *guardian) GroupStarted(pgid int) { g.send("+ " + strconv.Itoa(pgid)) }
 func (g *guardian) GroupEnded(pgid int)   { g.send("- " + strconv.Itoa(pgid)) }
 
 // dismiss tells the guardian to exit without killing anything, once every
-// connection has ended, and waits a little for it.
+// connection has ended. It does not wait: the guardian is no longer
+// needed, and exits on its own.
 func (g *guardian) dismiss() {
 	if g == nil {
 		return
 	}
 	g.send("exit")
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.pipe.Close()
 	g.pipe = nil
-	g.mu.Unlock()
-	exited := make(chan struct{})
-	go func() { g.cmd.Wait(); close(exited) }()
-	select {
-	case <-exited:
-	case <-time.After(time.Second):
-	}
+	go g.cmd.Wait() // reaped if wsgate is still there when it exits
 }
 
 // runGuardian is the guardian's main: read the pipe (fd 3) until "exit"
@@ -123,6 +118,10 @@ func runGuardian() {
 		pgid, _ := strconv.Atoi(arg)
 		switch verb {
 		case "exit":
+			// Let go of wsgate's stderr at once: whoever reads it to its
+			// end (a service manager, a test) must not wait for this
+			// process's exit as well.
+			os.Stderr.Close()
 			return
 		case "cgroup2":
 			unified = arg
