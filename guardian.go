@@ -21,7 +21,9 @@ import (
 // it started does not: a `sleep 1000 &` would live on.
 //
 // It is wsgate re-executed as "wsgate-guardian" (argv[0]; no flag, so
-// nobody starts one by mistake), started at startup. It reads a pipe whose
+// nobody starts one by mistake), started at startup, and started twice
+// over ("wsgate-guardian detach" starts the guardian proper and exits) so
+// that it is not wsgate's child: wsgate's children are its programs. It reads a pipe whose
 // write end only wsgate holds: the kernel closes it whatever way wsgate
 // dies, and the guardian, reading end of file, kills every connection's
 // programs and exits. Over the pipe wsgate tells it, one line each:
@@ -44,7 +46,6 @@ func isGuardian() bool { return len(os.Args) > 0 && filepath.Base(os.Args[0]) ==
 type guardian struct {
 	mu   sync.Mutex
 	pipe *os.File
-	cmd  *exec.Cmd
 }
 
 // startGuardian starts the guardian of cont's programs and, without
@@ -58,14 +59,14 @@ func startGuardian(cont *process.Containment) (*guardian, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := &exec.Cmd{Path: exe, Args: []string{guardianName}, Stderr: os.Stderr, ExtraFiles: []*os.File{r}}
-	err = cmd.Start()
+	cmd := &exec.Cmd{Path: exe, Args: []string{guardianName, "detach"}, Stderr: os.Stderr, ExtraFiles: []*os.File{r}}
+	err = cmd.Run()
 	r.Close()
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("start %s: %w", guardianName, err)
 	}
-	g := &guardian{pipe: w, cmd: cmd}
+	g := &guardian{pipe: w}
 	switch unified, freezer := cont.Instance(); {
 	case unified != "":
 		g.send("cgroup2 " + unified)
@@ -101,12 +102,15 @@ func (g *guardian) dismiss() {
 	defer g.mu.Unlock()
 	g.pipe.Close()
 	g.pipe = nil
-	go g.cmd.Wait() // reaped if wsgate is still there when it exits
 }
 
 // runGuardian is the guardian's main: read the pipe (fd 3) until "exit"
 // or end of file; at end of file, kill.
 func runGuardian() {
+	if len(os.Args) > 1 && os.Args[1] == "detach" {
+		detachGuardian()
+		return
+	}
 	// Signals meant for wsgate (^C on its terminal reaches its whole
 	// process group) are not for the guardian: it exits when wsgate does.
 	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE)
@@ -144,4 +148,15 @@ func runGuardian() {
 		msg += fmt.Sprintf(" (%v)", err)
 	}
 	fmt.Fprintln(os.Stderr, msg)
+}
+
+// detachGuardian starts the guardian proper with the same pipe and exits,
+// leaving it to be adopted by whoever adopts orphans (process 1, or a
+// service manager's subreaper).
+func detachGuardian() {
+	cmd := &exec.Cmd{Path: "/proc/self/exe", Args: []string{guardianName}, Stderr: os.Stderr, ExtraFiles: []*os.File{os.NewFile(3, "wsgate")}}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", guardianName, err)
+		os.Exit(1)
+	}
 }
