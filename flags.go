@@ -88,6 +88,18 @@ func settings() []cli.Flag {
 			Usage: "when a client leaves, `MS` from closing the program's stdin to SIGTERM"}),
 		altsrc.NewIntFlag(&cli.IntFlag{Name: "killms", Value: 1000, Category: catProcess,
 			Usage: "`MS` from SIGTERM to SIGKILL for whatever of the program's process group is left"}),
+		altsrc.NewInt64Flag(&cli.Int64Flag{Name: "limit-pids", Category: catProcess,
+			Usage: "at most `N` processes and threads per connection, together: a fork beyond fails with EAGAIN (needs a cgroup; 0: no limit)"}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "limit-memory", Category: catProcess,
+			Usage: "at most `SIZE` (64M, 1G) of memory per connection: past it the kernel kills a process and the client gets 1011 \"memory limit\" (needs a cgroup)"}),
+		altsrc.NewFloat64Flag(&cli.Float64Flag{Name: "limit-cpu", Category: catProcess,
+			Usage: "at most `FRACTION` of one CPU core per connection (0.5: half of one; needs a cgroup with a cpu controller)"}),
+		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "max-lifetime", Category: catProcess,
+			Usage: "close a connection with 1008 \"lifetime exceeded\" `DURATION` after it opened, and stop its program (0: never)"}),
+		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "idle-timeout", Category: catProcess,
+			Usage: "close a connection with 1008 \"idle\" after `DURATION` with no data message either way (pings do not count; 0: never)"}),
+		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "no-cgroups", Category: catProcess, Hidden: true,
+			Usage: "hold programs in process groups even where a cgroup is available (for tests and diagnosis)"}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "passenv", Value: "PATH,LD_LIBRARY_PATH", Category: catProcess,
 			Usage: "comma-separated `NAMES` of wsgate's environment variables that programs get"}),
 		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "reverselookup", Category: catProcess,
@@ -183,6 +195,8 @@ func withEnvVars(fl []cli.Flag) []cli.Flag {
 		case *altsrc.Int64Flag:
 			f.EnvVars = env
 		case *altsrc.DurationFlag:
+			f.EnvVars = env
+		case *altsrc.Float64Flag:
 			f.EnvVars = env
 		default:
 			panic(fmt.Sprintf("flag --%s: withEnvVars does not know its type %T", f.Names()[0], f))

@@ -49,6 +49,10 @@ Examples:
        every flag can also be set as WSGATE_<NAME>, or in a --config file`
 
 func main() {
+	if isGuardian() {
+		runGuardian()
+		return
+	}
 	if err := withPackagingOutputs(newApp()).Run(os.Args); err != nil {
 		fmt.Fprintf(os.Stderr, "wsgate: %v\n", err)
 		os.Exit(2)
@@ -56,7 +60,7 @@ func main() {
 }
 
 func newApp() *cli.App {
-	cli.VersionPrinter = func(c *cli.Context) { fmt.Fprintf(c.App.Writer, "wsgate %s\n", c.App.Version) }
+	cli.VersionPrinter = printVersion
 	fl := flags()
 	return &cli.App{
 		Name:                      "wsgate",
@@ -127,12 +131,19 @@ func run(c *cli.Context) error {
 	if cfg.Listeners, err = systemdListeners(); err != nil {
 		return err
 	}
+	if err := reexecForHTTP2(cfg); err != nil {
+		return err
+	}
+	// After the restart for HTTP/2, which would leave the cgroups and the
+	// guardian of the process it replaces behind.
+	contained, err := setUpContainment(c, &cfg)
+	if err != nil {
+		return err
+	}
+	defer contained.release(logger)
 	srv, err := gateway.New(cfg)
 	if err != nil {
 		return flagError(err)
-	}
-	if err := reexecForHTTP2(cfg); err != nil {
-		return err
 	}
 	// Signals are caught before anything listens: a SIGTERM as soon as the
 	// listening line appears is a graceful shutdown too.
@@ -142,6 +153,7 @@ func run(c *cli.Context) error {
 		return err
 	}
 	logActivation(logger, cfg.Listeners)
+	contained.logStartup(logger)
 	fmt.Fprintf(c.App.Writer, "wsgate %s listening on %s\n", version, strings.Join(srv.URLs(), " "))
 
 	served := make(chan error, 1)
@@ -201,6 +213,8 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 		TrustedProxies:   splitEach(c.StringSlice("trusted-proxy")),
 		ProxyProtocol:    c.Bool("proxy-protocol"),
 		HTTP2:            c.Bool("http2"),
+		MaxLifetime:      c.Duration("max-lifetime"),
+		IdleTimeout:      c.Duration("idle-timeout"),
 		Version:          version,
 	}
 	for _, n := range []string{"port", "closems", "killms", "maxforks", "max-message-size", "redirport", "pingms"} {
@@ -208,7 +222,7 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 			return cfg, fmt.Errorf("--%s must not be negative", n)
 		}
 	}
-	for _, n := range []string{"ping-interval", "ping-timeout", "handshake-timeout", "drain-timeout"} {
+	for _, n := range []string{"ping-interval", "ping-timeout", "handshake-timeout", "drain-timeout", "max-lifetime", "idle-timeout"} {
 		if c.Duration(n) < 0 {
 			return cfg, fmt.Errorf("--%s must not be negative", n)
 		}
@@ -217,6 +231,9 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 		return cfg, errors.New("--chunk-size must be positive")
 	}
 	var err error
+	if cfg.Limits, err = limitsFromFlags(c); err != nil {
+		return cfg, err
+	}
 	if cfg.Mode, err = modeFromFlags(c); err != nil {
 		return cfg, err
 	}

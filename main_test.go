@@ -12,7 +12,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){"wsgate": main})
+	testscript.Main(m, map[string]func(){"wsgate": main, guardianName: main})
 }
 
 func TestScripts(t *testing.T) {

@@ -48,7 +48,11 @@ func (s *session) logEnd() {
 	} else if s.readErr != nil {
 		attrs = append(attrs, "closed_by", "network", "err", s.readErr)
 	}
-	if limit := s.limits.limitHit(); limit != "" {
+	limit := s.limits.limitHit()
+	if p, ok := s.backendProgram(); ok && limit == "" && p.child.MemoryLimitHit() {
+		limit = reasonMemory
+	}
+	if limit != "" {
 		attrs = append(attrs, "limit", limit)
 	}
 	if s.bridge != nil {
@@ -56,4 +60,13 @@ func (s *session) logEnd() {
 		attrs = append(attrs, key, value)
 	}
 	s.log.Info("connection", attrs...)
+}
+
+// backendProgram is the session's program, when its backend is one.
+func (s *session) backendProgram() (programBackend, bool) {
+	if s.bridge == nil {
+		return programBackend{}, false
+	}
+	p, ok := s.bridge.backend.(programBackend)
+	return p, ok
 }

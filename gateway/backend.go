@@ -56,7 +56,7 @@ func (p programBackend) closeOutput() {
 }
 func (p programBackend) ended() <-chan struct{} { return p.child.Exited() }
 func (p programBackend) closeCode() (ws.StatusCode, string) {
-	return CloseCodeFor(p.child.Status())
+	return closeCodeOf(p.child)
 }
 func (p programBackend) stop(closeGrace, killGrace time.Duration) {
 	p.child.Stop(closeGrace, killGrace)

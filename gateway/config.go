@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"wsgate/process"
 )
 
 // Config is everything the server needs, as the command line gave it.
@@ -52,6 +54,10 @@ type Config struct {
 	MaxMessageSize int64         // per message, both ways; 0 means no limit
 	MaxLifetime    time.Duration // close a connection this long after it opened; 0: never
 	IdleTimeout    time.Duration // close a connection with no data message for this long; 0: never
+	// Containment holds each connection's programs: a cgroup per
+	// connection where there is one, else process groups (nil).
+	Containment *process.Containment
+	Limits      process.Limits // per connection; they need cgroups (Containment.Check)
 
 	Mode      Mode
 	ChunkSize int    // largest binary message of output in BinaryMode

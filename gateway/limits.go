@@ -14,6 +14,9 @@ import (
 const (
 	reasonLifetime = "lifetime exceeded"
 	reasonIdle     = "idle"
+	// reasonMemory ends a connection whose programs went over
+	// --limit-memory (closeCodeOf); its close code is 1011.
+	reasonMemory = "memory limit"
 )
 
 // connLimits watches one connection's time limits.

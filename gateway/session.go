@@ -160,6 +160,9 @@ func (s *session) startProgram(r *http.Request) (*process.Child, error) {
 		StderrMaxLine: stderrMaxLine,
 		StdoutGrace:   cfg.CloseGrace,
 		PipeSize:      mode.pipeSize,
+		Containment:   cfg.Containment, // a cgroup per connection, named after its id
+		ID:            s.id,
+		Limits:        cfg.Limits,
 	})
 }
 

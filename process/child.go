@@ -34,6 +34,15 @@ type Config struct {
 	// child exits: a background grandchild that keeps it open must not
 	// keep its reader waiting. Then reads fail with os.ErrDeadlineExceeded.
 	StdoutGrace time.Duration
+	// Containment holds the child's group: a cgroup of its own, or a
+	// process group (nil: a process group). See containment.go.
+	Containment *Containment
+	// ID names the child's cgroup (conn-<ID>), unique among the children
+	// running: the connection id. Needed with a cgroup.
+	ID string
+	// Limits bound the child and everything it starts, together; they need
+	// a cgroup (Containment.Check).
+	Limits Limits
 }
 
 // Child is one running program, started by Start. Like an exec.Cmd it has
@@ -68,7 +77,8 @@ type Child struct {
 	Stdout *os.File // read end of the child's standard output
 
 	terminal    Terminal
-	group       group         // everything started for this child
+	group       group // everything started for this child
+	containment *Containment
 	pid         int           // set under reaper.mu, before anything reads it
 	in, out     *ownedFile    // Stdin and Stdout; the same on a terminal
 	stderr      *stderrStream // read by the shared reader; nil on an InteractiveTerminal
@@ -87,10 +97,10 @@ type ownedFile struct {
 
 func (o *ownedFile) close() { o.once.Do(func() { o.f.Close() }) }
 
-func newChild(cfg Config, stdin, stdout *os.File, stderr *stderrStream) *Child {
+func newChild(cfg Config, g group, stdin, stdout *os.File, stderr *stderrStream) *Child {
 	c := &Child{
 		Stdin: stdin, Stdout: stdout,
-		terminal: cfg.Terminal, group: newGroup(cfg),
+		terminal: cfg.Terminal, group: g, containment: cfg.Containment,
 		in: &ownedFile{f: stdin}, stderr: stderr,
 		stdoutGrace: cfg.StdoutGrace, done: make(chan struct{}),
 	}
@@ -145,6 +155,12 @@ func (c *Child) exited(status ExitStatus) {
 
 // Pid is the child's process id, which is also its process group id.
 func (c *Child) Pid() int { return c.pid }
+
+// MemoryLimitHit reports whether the child's group reached its memory
+// limit (Config.Limits) and the kernel killed a process of it for that:
+// the reason the connection ends is "memory limit". Ask once the child
+// exited; it is remembered past Wait.
+func (c *Child) MemoryLimitHit() bool { return c.group.outOfMemory() }
 
 // Exited is closed once the child has exited and been reaped.
 func (c *Child) Exited() <-chan struct{} { return c.done }

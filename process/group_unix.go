@@ -11,9 +11,13 @@ import (
 // child's pid, and descendants stay in it unless they leave on purpose.
 type processGroup struct{ pgid int }
 
-func (g *processGroup) setup(sys *syscall.SysProcAttr) { sys.Setpgid = true }
-func (g *processGroup) started(pid int)                { g.pgid = pid }
-func (g *processGroup) release()                       {}
+func (g *processGroup) spawn(sys *syscall.SysProcAttr, forkExec func() error) (bool, error) {
+	sys.Setpgid = true
+	return false, forkExec()
+}
+func (g *processGroup) started(pid int)   { g.pgid = pid }
+func (g *processGroup) release()          {}
+func (g *processGroup) outOfMemory() bool { return false }
 
 func (g *processGroup) signal(sig syscall.Signal) { syscall.Kill(-g.pgid, sig) }
 
@@ -34,11 +38,13 @@ func (g *processGroup) empty() bool {
 // session's members are found one by one (sessionMembers).
 type terminalSession struct{ leader processGroup }
 
-func (s *terminalSession) setup(sys *syscall.SysProcAttr) {
+func (s *terminalSession) spawn(sys *syscall.SysProcAttr, forkExec func() error) (bool, error) {
 	sys.Setsid, sys.Setctty, sys.Ctty = true, true, 0 // Ctty: the child's fd 0
+	return false, forkExec()
 }
-func (s *terminalSession) started(pid int) { s.leader.started(pid) }
-func (s *terminalSession) release()        {}
+func (s *terminalSession) started(pid int)   { s.leader.started(pid) }
+func (s *terminalSession) release()          {}
+func (s *terminalSession) outOfMemory() bool { return false }
 
 func (s *terminalSession) signal(sig syscall.Signal) {
 	s.leader.signal(sig)

@@ -19,7 +19,9 @@ import (
 //
 //   - the children Start started, each the leader of a process group (and
 //     on a terminal of a session) of its own;
-//   - orphans adopted from those groups and sessions. wsgate is a "child
+//   - orphans adopted from those groups and sessions, or from the cgroups
+//     the children were started in (a job that called setsid left its
+//     group but not its cgroup: Containment.holds). wsgate is a "child
 //     subreaper" where the system has them (Linux): descendants orphaned by
 //     a child (a script's background job) are re-parented to wsgate
 //     instead of to process 1, and must be reaped here. Otherwise, under an
@@ -47,6 +49,9 @@ var reaper = struct {
 	// then until the group is empty (lingering).
 	groups    map[int]*watched
 	lingering map[int]*watched
+	// containment, once a child was started in a cgroup, recognises the
+	// orphans of jobs that left their process group but not their cgroup.
+	containment *Containment
 }{children: make(map[int]*Child), groups: make(map[int]*watched), lingering: make(map[int]*watched)}
 
 type watched struct {
@@ -54,20 +59,34 @@ type watched struct {
 	session bool // the id is a session's too: its other groups are ours
 }
 
-// spawn starts a process with ForkExec and registers it before the reaper
-// can see it exit.
+// spawn starts a process with ForkExec, on the fork thread and in its
+// group, and registers it before the reaper can see it exit.
 func spawn(path string, argv []string, attr *syscall.ProcAttr, c *Child) error {
 	reaper.once.Do(startReaper)
 	reaper.mu.Lock()
 	defer reaper.mu.Unlock()
-	pid, err := syscall.ForkExec(path, argv, attr)
+	var pid int
+	err := onForkThread(func() (bool, error) {
+		return c.group.spawn(attr.Sys, func() error {
+			var err error
+			pid, err = syscall.ForkExec(path, argv, attr)
+			return err
+		})
+	})
 	if err != nil {
+		if pid > 0 { // started, but its group is not sound: do not keep it
+			syscall.Kill(pid, syscall.SIGKILL)
+			reaper.children[pid] = c
+		}
 		return err
 	}
 	c.pid = pid
 	c.group.started(pid)
 	reaper.children[pid] = c
 	reaper.groups[pid] = &watched{group: c.group, session: c.terminal != NoTerminal}
+	if c.containment.Cgroups() {
+		reaper.containment = c.containment
+	}
 	return nil
 }
 
@@ -144,7 +163,10 @@ func ours(pid int) bool {
 		return true
 	}
 	sid, err := unix.Getsid(pid)
-	return err == nil && reaper.groups[sid] != nil && reaper.groups[sid].session
+	if err == nil && reaper.groups[sid] != nil && reaper.groups[sid].session {
+		return true
+	}
+	return reaper.containment.holds(pid)
 }
 
 // reap collects one zombie that target (a pid, or a process group as

@@ -7,8 +7,10 @@ import (
 	"syscall"
 )
 
-// Start runs cfg in a new process group (a new session, on a terminal) and
-// returns once the program is executing. An error means nothing was started
+// Start runs cfg in a new process group (a new session, on a terminal),
+// inside a cgroup of its own when cfg.Containment has cgroups, and returns
+// once the program is executing. On Linux the program gets SIGKILL if
+// wsgate dies (forkthread_linux.go). An error means nothing was started
 // and nothing is left open. Whatever Start returns must be waited for
 // (Child.Wait), which releases its descriptors.
 func Start(cfg Config) (*Child, error) {
@@ -28,6 +30,7 @@ type ends struct {
 	stdin, stdout *os.File      // ours; one file on a terminal
 	stderr        *stderrStream // ours, read by the shared reader
 	child         [3]*os.File   // the child's stdin, stdout and stderr
+	group         group         // released if the start fails
 }
 
 func (e *ends) start(cfg Config) (*Child, error) {
@@ -40,13 +43,17 @@ func (e *ends) start(cfg Config) (*Child, error) {
 	} else if err == nil {
 		err = e.openPipes(cfg.PipeSize)
 	}
+	if err == nil {
+		e.group, err = newGroup(cfg)
+	}
 	if err != nil {
 		return nil, err
 	}
-	c := newChild(cfg, e.stdin, e.stdout, e.stderr)
-	if err := spawn(cfg.Path, cfg.Args, e.procAttr(cfg, c.group), c); err != nil {
+	c := newChild(cfg, e.group, e.stdin, e.stdout, e.stderr)
+	if err := spawn(cfg.Path, cfg.Args, e.procAttr(cfg), c); err != nil {
 		return nil, err
 	}
+	e.group = nil            // the Child's now, released by Wait
 	closeEach(e.child[:]...) // the child has its copies; ours would hide EOF
 	return c, nil
 }
@@ -105,10 +112,10 @@ func (e *ends) openStderr(cfg Config) error {
 }
 
 // procAttr says how the child starts: its files, its environment, its
-// group (which picks its process group or session) and its user.
-func (e *ends) procAttr(cfg Config, g group) *syscall.ProcAttr {
+// user, and that it dies with wsgate. Its group adds the rest (group.spawn).
+func (e *ends) procAttr(cfg Config) *syscall.ProcAttr {
 	sys := &syscall.SysProcAttr{Credential: cfg.Credential}
-	g.setup(sys)
+	dieWithWsgate(sys)
 	return &syscall.ProcAttr{
 		Env:   cfg.Env,
 		Files: []uintptr{e.child[0].Fd(), e.child[1].Fd(), e.child[2].Fd()},
@@ -119,6 +126,9 @@ func (e *ends) procAttr(cfg Config, g group) *syscall.ProcAttr {
 // closeAll closes every end after a failed start. The stderr stream goes
 // first, while the shared reader still owns its descriptor's number.
 func (e *ends) closeAll() {
+	if e.group != nil {
+		e.group.release()
+	}
 	if e.stderr != nil {
 		finishStderr(e.stderr)
 	}

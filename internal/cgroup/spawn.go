@@ -30,42 +30,62 @@ import (
 //     that the thread does not take a process from the program's quota.
 //     If the thread cannot be moved back it is left locked, and the Go
 //     runtime ends it with its goroutine rather than reuse it.
+//
+// A caller that forks from an OS thread of its own (one that must outlive
+// its children, for PR_SET_PDEATHSIG) uses StartOnThread instead.
 func (g *Group) Start(attr *syscall.SysProcAttr, start func() error) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		stranded, err := g.StartOnThread(attr, start)
+		if !stranded {
+			runtime.UnlockOSThread()
+		}
+		done <- err
+	}()
+	return <-done
+}
+
+// StartOnThread is Start run on the calling goroutine, which must be
+// locked to its OS thread (runtime.LockOSThread): with v1 hierarchies that
+// thread is moved into the group's v1 cgroups for the fork and back.
+// stranded reports that it could not be moved back: it then still counts
+// in the group, and no other child may be forked from it. The caller
+// keeps it locked, and either lets it end or parks it for good.
+func (g *Group) StartOnThread(attr *syscall.SysProcAttr, start func() error) (stranded bool, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
-		return errors.New("cgroup: start in a closed group")
+		return false, errors.New("cgroup: start in a closed group")
 	}
 	if g.fd >= 0 {
 		attr.UseCgroupFD, attr.CgroupFD = true, g.fd
 	}
 	if g.v1 == nil {
-		return start()
+		return false, start()
 	}
-	done := make(chan error, 1)
-	go func() { done <- g.startFromMemberThread(start) }()
-	return <-done
+	return g.startFromMemberThread(start)
 }
 
-// startFromMemberThread runs on a goroutine of its own (see Start).
-func (g *Group) startFromMemberThread(start func() error) error {
-	runtime.LockOSThread()
+// startFromMemberThread moves the calling thread into the group's v1
+// cgroups, forks there, and moves it back (see Start).
+func (g *Group) startFromMemberThread(start func() error) (stranded bool, err error) {
 	pidsV1 := g.m.via["pids"] == "v1" && g.limits.Pids > 0
 	if pidsV1 {
 		if err := g.setLegacyPids(g.limits.Pids + 1); err != nil {
-			runtime.UnlockOSThread()
-			return err
+			return false, err
 		}
 	}
 	tid := unix.Gettid()
 	own, err := cgroup1.Load(g.m.v1.path(""), cgroup1.WithHierarchy(subsystems(g.v1Names...)))
 	if err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("cgroup: load wsgate's own v1 cgroups: %w", err)
+		return false, fmt.Errorf("cgroup: load wsgate's own v1 cgroups: %w", err)
 	}
 	if err := g.v1.AddTask(cgroup1.Process{Pid: tid}); err != nil {
-		own.AddTask(cgroup1.Process{Pid: tid}) // undo a partial move
-		return fmt.Errorf("cgroup: move a thread into %s: %w", g.name, err)
+		if own.AddTask(cgroup1.Process{Pid: tid}) != nil { // undo a partial move
+			return true, fmt.Errorf("cgroup: move a thread into %s: %w", g.name, err)
+		}
+		return false, fmt.Errorf("cgroup: move a thread into %s: %w", g.name, err)
 	}
 	startErr := start()
 	var errs []error
@@ -74,10 +94,9 @@ func (g *Group) startFromMemberThread(start func() error) error {
 	}
 	if err := own.AddTask(cgroup1.Process{Pid: tid}); err != nil {
 		errs = append(errs, fmt.Errorf("cgroup: move a thread back from %s: %w", g.name, err))
-		return errors.Join(startErr, errors.Join(errs...))
+		return true, errors.Join(startErr, errors.Join(errs...))
 	}
-	runtime.UnlockOSThread()
-	return errors.Join(startErr, errors.Join(errs...))
+	return false, errors.Join(startErr, errors.Join(errs...))
 }
 
 func (g *Group) setLegacyPids(n int64) error {
