@@ -76,6 +76,8 @@ func settings() []cli.Flag {
 			Usage: "serve CGI programs under `DIR` over plain HTTP, confined like --dir"}),
 		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "devconsole", Category: catServe,
 			Usage: "accepted for websocketd compatibility: the console is always on unless --staticdir is given"}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "metrics-address", Category: catServe,
+			Usage: "serve Prometheus /metrics, /healthz and /readyz on `HOST:PORT`, a listener of their own (off by default)"}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "drain-timeout", Category: catServe,
 			Usage: "on SIGTERM, refuse new upgrades (503) but let open connections run for up to `DURATION` before closing them with 1001 (0: close at once)"}),
 		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "trusted-proxy", Category: catServe,

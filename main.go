@@ -5,6 +5,8 @@
 package main
 
 import (
+	"wsgate/internal/metrics"
+
 	_ "embed"
 	"errors"
 	"fmt"
@@ -141,6 +143,9 @@ func run(c *cli.Context) error {
 		return err
 	}
 	defer contained.release(logger)
+	if c.IsSet("metrics-address") {
+		cfg.Metrics = metrics.New()
+	}
 	srv, err := gateway.New(cfg)
 	if err != nil {
 		return flagError(err)
@@ -149,6 +154,11 @@ func run(c *cli.Context) error {
 	// listening line appears is a graceful shutdown too.
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	probes, err := serveMetrics(c.String("metrics-address"), cfg.Metrics, srv, logger)
+	if err != nil {
+		return err
+	}
+	defer probes.stop()
 	if err := srv.Listen(); err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"wsgate/internal/metrics"
+
 	"errors"
 	"time"
 
@@ -18,6 +20,8 @@ func (s *session) logEnd() {
 		code, reason = ce.Code, ce.Reason
 	}
 	st := s.conn.Stats()
+	s.srv.cfg.Metrics.AddTraffic(st.MessagesIn.Load(), st.BytesIn.Load(), st.MessagesOut.Load(), st.BytesOut.Load())
+	s.srv.cfg.Metrics.ConnectionClosed(int(code))
 	attrs := []any{
 		"remote", s.remote,
 		"path", s.path,
@@ -69,4 +73,28 @@ func (s *session) backendProgram() (programBackend, bool) {
 	}
 	p, ok := s.bridge.backend.(programBackend)
 	return p, ok
+}
+
+// programStarted records a backend that started for the session: for a
+// program, the time from the request to the running program.
+func (s *session) programStarted(be backend) {
+	if _, ok := be.(programBackend); ok {
+		s.srv.cfg.Metrics.ProgramStarted(time.Since(s.start))
+	}
+}
+
+// programEnded records how a program ended (after it was reaped): a limit
+// of wsgate's (memory, lifetime, idle) counts as "limit", whatever signal
+// carried it out.
+func (s *session) programEnded(be backend) {
+	p, ok := be.(programBackend)
+	if !ok {
+		return
+	}
+	st := p.child.Status()
+	outcome := metrics.OutcomeFor(st.Code, st.Signal != 0)
+	if p.child.MemoryLimitHit() || s.limits.limitHit() != "" {
+		outcome = metrics.OutcomeLimit
+	}
+	s.srv.cfg.Metrics.ProgramExited(outcome)
 }

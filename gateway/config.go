@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"wsgate/internal/metrics"
+
 	"log/slog"
 	"net"
 	"time"
@@ -70,5 +72,8 @@ type Config struct {
 	Protocols        []string      // subprotocols to select from the client's offer
 	Compression      bool          // negotiate permessage-deflate
 	Version          string
-	Logger           *slog.Logger
+	// Metrics records what happens, for --metrics-address; nil records
+	// nothing (every method of a nil *metrics.Metrics does nothing).
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
 }

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"wsgate/internal/metrics"
+
 	"context"
 	"net/http"
 	"strconv"
@@ -92,6 +94,7 @@ func (s *Server) closeIfIdle() {
 // refuseDraining answers an upgrade that came during a drain.
 func (s *Server) refuseDraining(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("upgrade refused: draining", "remote", r.RemoteAddr, "path", r.URL.Path)
+	s.cfg.Metrics.Refused(metrics.ReasonDraining)
 	w.Header().Set("Retry-After", strconv.Itoa(drainRetryAfter))
 	http.Error(w, "service unavailable: this server is shutting down; try again", http.StatusServiceUnavailable)
 }

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"wsgate/internal/metrics"
+
 	"fmt"
 	"net/http"
 
@@ -46,12 +48,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.origins.check(r); err != nil {
 		s.log.Warn("upgrade refused: origin", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
+		s.cfg.Metrics.Refused(metrics.ReasonOrigin)
 		http.Error(w, "forbidden: "+err.Error(), http.StatusForbidden)
 		return
 	}
 	ep, err := s.router.route(r.URL.Path)
 	if err != nil {
 		s.log.Info("upgrade refused: no program", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
+		s.cfg.Metrics.Refused(metrics.ReasonRoute)
 		http.NotFound(w, r)
 		return
 	}
@@ -67,6 +71,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 	user, ok := s.auth.check(r)
 	if !ok {
 		s.log.Info("request refused: no valid credentials", "remote", r.RemoteAddr, "path", r.URL.Path, "user", user)
+		if wsio.IsUpgradeRequest(r) {
+			s.cfg.Metrics.Refused(metrics.ReasonAuth)
+		}
 		addHeaders(w, s.headers.http)
 		s.auth.challenge(w)
 	}
@@ -91,6 +98,7 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, ep endpoin
 	if !s.forks.acquire() {
 		s.leave()
 		s.log.Warn("upgrade refused: --maxforks reached", "remote", r.RemoteAddr, "path", r.URL.Path, "maxforks", s.cfg.MaxForks)
+		s.cfg.Metrics.Refused(metrics.ReasonMaxForks)
 		http.Error(w, fmt.Sprintf("too many connections: %d programs are running (--maxforks)", s.cfg.MaxForks), http.StatusTooManyRequests)
 		return
 	}
@@ -115,6 +123,7 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, ep endpoin
 func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ep endpoint, remoteUser string) *session {
 	if err := wsio.CheckRequest(r); err != nil {
 		s.log.Warn("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
+		s.cfg.Metrics.Refused(metrics.ReasonHandshake)
 		wsio.Refuse(w, err)
 		return nil
 	}
@@ -122,6 +131,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ep endpoint, re
 	b, err := s.host.open(sess, r)
 	if err != nil {
 		status, retryAfter := refusal(err)
+		s.cfg.Metrics.Refused(metrics.ReasonResources)
 		sess.log.Error("upgrade refused: cannot start the backend", "remote", r.RemoteAddr, "path", r.URL.Path, "status", status, "err", err)
 		if retryAfter != "" {
 			w.Header().Set("Retry-After", retryAfter)
@@ -140,10 +150,12 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ep endpoint, re
 	})
 	if err != nil {
 		s.log.Warn("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
+		s.cfg.Metrics.Refused(metrics.ReasonHandshake)
 		sess.abandon()
 		return nil
 	}
 	sess.conn = conn
+	s.cfg.Metrics.ConnectionOpened()
 	return sess
 }
 

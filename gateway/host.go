@@ -32,12 +32,14 @@ func (ownBackend) open(s *session, r *http.Request) (*bridge, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.programStarted(be)
 	return newBridge(s.srv, be, nil, s.stderrOut, s.log), nil
 }
 
 func (ownBackend) abandon(s *session, b *bridge) {
 	b.backend.stop(0, s.srv.cfg.KillGrace)
 	b.wait()
+	s.programEnded(b.backend)
 }
 
 // close stops the backend (a program and its whole group, on the usual
@@ -45,4 +47,5 @@ func (ownBackend) abandon(s *session, b *bridge) {
 func (ownBackend) close(s *session, b *bridge) {
 	b.backend.stop(s.srv.cfg.CloseGrace, s.srv.cfg.KillGrace)
 	b.wait()
+	s.programEnded(b.backend)
 }

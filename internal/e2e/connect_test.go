@@ -147,7 +147,7 @@ func TestConnectProxyProtocolTellsTheServerWhoTheClientIs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &proxyproto.Listener{Listener: inner, Policy: func(net.Addr) (proxyproto.Policy, error) { return proxyproto.REQUIRE, nil }}
+	l := &proxyproto.Listener{Listener: inner} // the default policy: a header is required
 	// The server writes back the client address it was told.
 	backendServer(t, l, func(c net.Conn) { io.WriteString(c, c.RemoteAddr().String()) })
 	srv := startWsgate(t, "--connect", "tcp:"+inner.Addr().String(), "--connect-proxy-protocol")
