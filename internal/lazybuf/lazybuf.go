@@ -93,6 +93,11 @@ type Reader struct {
 	// OnWait, if set, runs whenever the Reader is about to wait for src:
 	// the moment to flush what has been passed on so far.
 	OnWait func()
+	// StartFull makes every burst start with a full-size buffer, for a
+	// reader whose reads become messages (binary mode's output: what the
+	// program wrote at once goes out as one message, up to the buffer's
+	// size) rather than a stream cut by its contents.
+	StartFull bool
 
 	src  io.Reader
 	raw  syscall.RawConn // src's file descriptor, when it has one
@@ -179,7 +184,7 @@ func (b *Reader) grow() {
 // buffer, or a full-size one when the last burst needed it.
 func (b *Reader) borrow() {
 	b.r, b.w = 0, 0
-	if b.bigBurst {
+	if b.bigBurst || b.StartFull {
 		b.buf = b.pool.get()
 	} else {
 		b.buf = b.pool.getFirst()

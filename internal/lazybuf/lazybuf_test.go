@@ -314,3 +314,18 @@ func TestWriterOutgrowsItsFirstBuffer(t *testing.T) {
 		t.Fatalf("after Flush: %d writes, content equal %v, buffer held %v", dst.writes, bytes.Equal(dst.Bytes(), want.Bytes()), w.buf != nil)
 	}
 }
+
+func TestStartFullReadsABurstWhole(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	b := NewReader(r, NewPool(64<<10))
+	b.StartFull = true
+	w.Write(bytes.Repeat([]byte("x"), 20000))
+	if p, err := b.Next(1 << 20); len(p) != 20000 || err != nil {
+		t.Fatalf("20000 bytes written at once: the first read returned %d bytes, %v; want all of them", len(p), err)
+	}
+}
