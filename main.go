@@ -24,6 +24,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"wsgate/gateway"
+	"wsgate/internal/memtrim"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -166,6 +167,9 @@ func run(c *cli.Context) error {
 	contained.logStartup(logger)
 	fmt.Fprintf(c.App.Writer, "wsgate %s listening on %s\n", version, strings.Join(srv.URLs(), " "))
 
+	// Memory a burst of connections leaves behind goes back to the system
+	// once it is over (internal/memtrim; BENCHMARKS.md, "Memory after churn").
+	defer memtrim.Start(memtrim.Defaults)()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 	notifySystemd(logger, daemon.SdNotifyReady)

@@ -47,10 +47,14 @@ var (
 	flagBinClient    = flag.String("binary-client", "raw", "client of the binary tests: raw (frames on a net.Conn) or coder (coder/websocket)")
 	flagBinStall     = flag.Duration("bin-stall", 5*time.Second, "a binary transfer with no echo for this long is a stall")
 	flagMemConns     = flag.Int("mem-conns", 1000, "idle connections of the memory test and the goroutine census")
+	flagChurnConns   = flag.Int("churn-conns", 3000, "connections of the churn test (connect, echo, close)")
+	flagChurnPar     = flag.Int("churn-par", 20, "connections at a time in the churn test")
+	flagChurnSettle  = flag.Duration("churn-settle", 3*time.Second, "idle time after the churn before the server's RSS is read")
+	flagMemSettle    = flag.Duration("mem-settle", 500*time.Millisecond, "idle time after the memory test's connections are open before the server's RSS is read")
 	flagScaleConns   = flag.Int("scale-conns", 5000, "connections of the scale test")
 	flagScaleServers = flag.String("scale-servers", "wsgate,websocketd", "servers of the scale test")
 	flagGoroutines   = flag.String("goroutines-path", "", "HTTP path on wsgate's port that returns its goroutine count (a number or a pprof goroutine profile); empty: count with SIGQUIT")
-	flagOnly         = flag.String("only", "", "comma-separated subset of: spawn,first,rtt,pipe,bin,mem,census,scale")
+	flagOnly         = flag.String("only", "", "comma-separated subset of: spawn,first,rtt,pipe,bin,mem,churn,census,scale")
 	flagQuick        = flag.Bool("quick", false, "small counts and one round, to try the harness (figures are not comparable)")
 	flagTimeout      = flag.Duration("timeout", 9*time.Minute, "abort the whole run after this long")
 	flagOut          = flag.String("out", "bench/results.json", "where to write the results as JSON")
@@ -88,7 +92,7 @@ func run() int {
 		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		for name, v := range map[string]string{
 			"rounds": "1", "first-echo": "30", "spawn": "30", "rtt-conns": "20", "rtt-msgs": "20",
-			"pipe-msgs": "20000", "bin-mib": "32", "mem-conns": "100", "scale-conns": "300",
+			"pipe-msgs": "20000", "bin-mib": "32", "mem-conns": "100", "churn-conns": "300", "scale-conns": "300",
 		} {
 			if !set[name] {
 				flag.Set(name, v)
@@ -155,7 +159,8 @@ func run() int {
 		"rtt_conns": *flagRTTConns, "rtt_msgs": *flagRTTMsgs, "rtt_msg_bytes": 32,
 		"pipe_msgs": *flagPipeMsgs, "pipe_window": *flagPipeWindow, "pipe_msg_bytes": pipeMsgSize,
 		"bin_mib": *flagBinMiB, "binary_client": *flagBinClient, "bin_stall": flagBinStall.String(),
-		"mem_conns": *flagMemConns, "scale_conns": *flagScaleConns, "quick": *flagQuick,
+		"mem_conns": *flagMemConns, "churn_conns": *flagChurnConns, "churn_par": *flagChurnPar,
+		"churn_settle": flagChurnSettle.String(), "mem_settle": flagMemSettle.String(), "scale_conns": *flagScaleConns, "quick": *flagQuick,
 		"backend": catPath,
 	}
 	fmt.Printf("bench: %s vs %s, backend %s, %d rounds; %s, %d cores; open files %d; logs in %s\n",
@@ -243,11 +248,16 @@ func (b *bench) runAll() {
 					c = counter
 				}
 				b.one(fmt.Sprintf("memory, %d idle connections", *flagMemConns), spec{name: name, maxMsg: -1}, false, func(s *server) (figures, error) {
-					f, left, err := measureMemory(s, *flagMemConns, 120*time.Second, c)
+					f, left, err := measureMemory(s, *flagMemConns, *flagMemSettle, 120*time.Second, c)
 					b.leftover(name, "mem_left", left)
 					return f, err
 				})
 			}
+		}
+		if selected("churn") {
+			b.each(churnLabel(), spec{maxMsg: -1}, []string{wsgate, websocketd}, nil, func(s *server) (figures, error) {
+				return measureChurn(s, *flagChurnConns, *flagChurnPar, *flagChurnSettle, 120*time.Second)
+			})
 		}
 	}
 	b.r.round = 0

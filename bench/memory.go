@@ -66,10 +66,11 @@ func (l leftover) String() string {
 }
 
 // measureMemory holds n idle connections and reports, per connection, the
-// server's RSS growth, descriptors, and its threads; then it closes them
+// server's RSS growth (settle after the last one opened), descriptors, and
+// its threads; then it closes them
 // all and checks that the server is back to its baseline: no child left,
 // as many descriptors as before.
-func measureMemory(s *server, n int, limit time.Duration, goroutines goroutineCounter) (figures, *leftover, error) {
+func measureMemory(s *server, n int, settle, limit time.Duration, goroutines goroutineCounter) (figures, *leftover, error) {
 	base, err := warmUp(s)
 	if err != nil {
 		return nil, nil, err
@@ -93,7 +94,7 @@ func measureMemory(s *server, n int, limit time.Duration, goroutines goroutineCo
 			return nil, nil, err
 		}
 	}
-	time.Sleep(500 * time.Millisecond) // let the server go idle
+	time.Sleep(settle) // let the server go idle
 	loaded, err := s.snapshot()
 	if err != nil {
 		closeConns(cs, 50)

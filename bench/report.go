@@ -152,6 +152,11 @@ func makeFigureDefs() []figureDef {
 		figureDef{"mem_threads_conns", "idle conns: threads with all connections", "%.0f", mem},
 		figureDef{"goroutines_conn", "idle conns: goroutines per connection", "%.2f", "goroutines"},
 		figureDef{"mem_left", "idle conns: left after closing", "", mem},
+		figureDef{"churn_rss_mib", "churn: server RSS after, idle (MiB)", "%.1f", churnLabel()},
+		figureDef{"churn_rss_anon_mib", "  of which anonymous (heap, stacks)", "%.1f", churnLabel()},
+		figureDef{"churn_rss_file_mib", "  of which the executable's pages", "%.1f", churnLabel()},
+		figureDef{"churn_rss_peak_mib", "churn: server RSS at its peak (MiB)", "%.1f", churnLabel()},
+		figureDef{"churn_conns_s", "churn: connections/s", "%.0f", churnLabel()},
 		figureDef{"scale_held", "scale: connections held at once (echo checked)", "%.0f", "scale"},
 		figureDef{"scale_open_s", "scale: time to open them all (s)", "%.1f", "scale"},
 		figureDef{"scale_rss_mib", "scale: server RSS with all open (MiB)", "%.0f", "scale"},
@@ -199,6 +204,9 @@ func targets() []target {
 	t = append(t,
 		target{"mem_rss_kib_conn", "<=", "≤ 20 KiB", func(*report) float64 { return 20 }},
 		target{"goroutines_conn", "<=", "≤ 3", func(*report) float64 { return 3 }},
+		target{"mem_rss_kib_conn", "<=", "≤ 12 KiB (issue 14)", func(*report) float64 { return 12 }},
+		target{"churn_rss_mib", "<=", "≤ 1.5× websocketd (issue 10)", func(r *report) float64 { return 1.5 * r.med(websocketd, "churn_rss_mib") }},
+		target{"churn_rss_mib", "<=", "≤ 1.2× websocketd (issue 14)", func(r *report) float64 { return 1.2 * r.med(websocketd, "churn_rss_mib") }},
 		target{"scale_held", ">=", fmt.Sprintf("= %d", *flagScaleConns), func(*report) float64 { return float64(*flagScaleConns) }},
 	)
 	return t

@@ -91,6 +91,7 @@ func outputChunks(b *bridge) outputReader {
 	}
 	stdout := lazybuf.NewReader(b.backend.output(), pool)
 	stdout.OnWait = b.flush
+	stdout.StartFull = true // a read is a message: what the program wrote at once stays whole
 	return &chunkOutput{stdout: stdout, chunk: chunk}
 }
 

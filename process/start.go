@@ -13,7 +13,30 @@ import (
 // wsgate dies (forkthread_linux.go). An error means nothing was started
 // and nothing is left open. Whatever Start returns must be waited for
 // (Child.Wait), which releases its descriptors.
+//
+// The work is done on a goroutine of its own, which ends with it. Starting
+// a program needs a deep stack (fork and exec: syscall's
+// forkAndExecInChild1 alone has a 760-byte frame), and Go never gives a
+// goroutine's stack back while the goroutine is deep enough: a caller that
+// starts a program and then waits for hours (wsgate's session goroutine,
+// which goes on to read its client) would keep an 8 KiB stack instead of
+// 4 KiB, per connection. The hand-off costs a microsecond next to the
+// millisecond of the fork.
 func Start(cfg Config) (*Child, error) {
+	type result struct {
+		c   *Child
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		c, err := start(cfg)
+		done <- result{c, err}
+	}()
+	r := <-done
+	return r.c, r.err
+}
+
+func start(cfg Config) (*Child, error) {
 	var e ends
 	c, err := e.start(cfg)
 	if err != nil {

@@ -2,8 +2,12 @@
 // buffer only while data flows. wsgate keeps thousands of mostly idle
 // connections, each with a socket and three pipes; with bufio every one of
 // them would hold its buffers forever. Here an idle Reader keeps a small
-// array of its own and an idle Writer nothing: the large buffers come from a
-// shared Pool when data arrives and go back to it when the data is gone.
+// array of its own (a Reader of a descriptor: nothing) and an idle Writer
+// nothing: buffers come from a shared Pool when data arrives and go back to
+// it when the data is gone. A burst starts with a first buffer of 4 KiB and
+// takes a full-size one only when it outgrows that, so that the many short
+// exchanges of interactive traffic (and connections that come and go) keep
+// few large buffers in use.
 package lazybuf
 
 import (
@@ -23,16 +27,28 @@ var ErrBufferFull = errors.New("lazybuf: buffer full")
 // capacity of a Linux pipe.
 var Default = NewPool(64 << 10)
 
-// Pool lends buffers of one size.
+// firstSize is the size of the buffer that a burst starts with: enough for
+// the messages and lines of interactive traffic. A burst that outgrows it
+// moves to a buffer of the pool's full size. With only full-size buffers
+// every connection that exchanged a short message took up to four 64 KiB
+// buffers at once; under churn the pool and the garbage collector's target
+// grew with them, and so did the resident memory after the churn.
+const firstSize = 4 << 10
+
+// Pool lends buffers of one size, and smaller first buffers for the start
+// of a burst (firstSize, when the pool's size is larger).
 type Pool struct {
-	size int
-	pool sync.Pool
+	size      int
+	firstSize int
+	pool      sync.Pool // buffers of size bytes
+	first     sync.Pool // buffers of firstSize bytes
 }
 
 // NewPool returns a pool of buffers of size bytes.
 func NewPool(size int) *Pool {
-	p := &Pool{size: size}
+	p := &Pool{size: size, firstSize: min(size, firstSize)}
 	p.pool.New = func() any { b := make([]byte, size); return &b }
+	p.first.New = func() any { b := make([]byte, p.firstSize); return &b }
 	return p
 }
 
@@ -41,7 +57,22 @@ func (p *Pool) Size() int { return p.size }
 
 func (p *Pool) get() []byte { return *p.pool.Get().(*[]byte) }
 
-func (p *Pool) put(b []byte) { p.pool.Put(&b) }
+// getFirst lends a buffer for the start of a burst.
+func (p *Pool) getFirst() []byte {
+	if p.firstSize == p.size {
+		return p.get()
+	}
+	return *p.first.Get().(*[]byte)
+}
+
+// put takes back a buffer of either size.
+func (p *Pool) put(b []byte) {
+	if len(b) == p.size {
+		p.pool.Put(&b)
+	} else {
+		p.first.Put(&b)
+	}
+}
 
 // smallSize is the buffer an idle Reader keeps: room for a frame header and
 // a short message or line, so that light traffic never takes a large one.
@@ -54,24 +85,40 @@ const smallSize = 128
 //
 // When src is a socket or a pipe (a syscall.Conn), the Reader reads it
 // directly and knows the moment it would wait for more: only then does it
-// give the large buffer back and run OnWait. With any other src it guesses
-// from the size of the last read.
+// give the pooled buffer back and run OnWait. A burst starts in a first
+// buffer (4 KiB) and moves to a full-size one once a read fills that; the
+// next burst starts full-size if this one needed it. With any other src it
+// guesses from the size of the last read.
 type Reader struct {
 	// OnWait, if set, runs whenever the Reader is about to wait for src:
 	// the moment to flush what has been passed on so far.
 	OnWait func()
+	// StartFull makes every burst start with a full-size buffer, for a
+	// reader whose reads become messages (binary mode's output: what the
+	// program wrote at once goes out as one message, up to the buffer's
+	// size) rather than a stream cut by its contents.
+	StartFull bool
 
 	src  io.Reader
 	raw  syscall.RawConn // src's file descriptor, when it has one
 	pool *Pool
 	// small is the buffer kept between bursts. A Reader of a descriptor
-	// has none: it knows when data is there and borrows a large buffer
-	// only then.
+	// has none: it knows when data is there and borrows a buffer only
+	// then.
 	small    []byte
 	buf      []byte // small or a buffer from pool
+	lent     bool   // buf is from pool (first or full size)
 	r, w     int    // buf[r:w] holds the unread data
 	lastRead int    // bytes the last read from src returned
-	err      error  // the error that ended src, once seen
+	// filled: the last read filled buf to its end, so more may be
+	// waiting; a first buffer then gives way to a full-size one.
+	filled bool
+	// burst counts the bytes read from a descriptor since it last had
+	// none; bigBurst says the last burst outgrew the first buffer, so the
+	// next one starts with a full-size buffer.
+	burst    int
+	bigBurst bool
+	err      error // the error that ended src, once seen
 
 	// The state of a direct read of src's descriptor (readRaw).
 	rawRead   func(fd uintptr) bool
@@ -82,7 +129,7 @@ type Reader struct {
 	hookDone  bool // OnWait has run for this read
 }
 
-// NewReader returns a Reader over src that borrows large buffers from pool.
+// NewReader returns a Reader over src that borrows its buffers from pool.
 func NewReader(src io.Reader, pool *Pool) *Reader {
 	b := &Reader{src: src, pool: pool}
 	if sc, ok := src.(syscall.Conn); ok {
@@ -106,32 +153,52 @@ func (b *Reader) Prefill(p []byte) {
 	b.w += copy(b.buf[b.w:], p)
 }
 
-func (b *Reader) large() bool { return len(b.buf) > smallSize }
+// full reports whether buf is a pooled buffer of the pool's full size,
+// which cannot grow.
+func (b *Reader) full() bool { return b.lent && len(b.buf) == b.pool.size }
 
 // Buffered is the number of bytes that can be read without reading src.
 func (b *Reader) Buffered() int { return b.w - b.r }
 
-// Release gives the large buffer back to the pool if the Reader holds one and
+// Release gives the pooled buffer back to the pool if the Reader holds one and
 // nothing is buffered. The Reader can still be used.
 func (b *Reader) Release() {
-	if b.large() && b.r == b.w {
+	if b.lent && b.r == b.w {
 		b.pool.put(b.buf)
-		b.buf, b.r, b.w = b.small, 0, 0
+		b.buf, b.lent, b.r, b.w = b.small, false, 0, 0
 	}
 }
 
-// grow moves the unread data to a large buffer.
+// grow moves the unread data to a full-size buffer.
 func (b *Reader) grow() {
 	big := b.pool.get()
 	b.w = copy(big, b.buf[b.r:b.w])
 	b.r = 0
-	b.buf = big
+	if b.lent {
+		b.pool.put(b.buf)
+	}
+	b.buf, b.lent = big, true
+}
+
+// borrow lends an empty Reader a buffer for a burst that begins: a first
+// buffer, or a full-size one when the last burst needed it.
+func (b *Reader) borrow() {
+	b.r, b.w = 0, 0
+	if b.bigBurst || b.StartFull {
+		b.buf = b.pool.get()
+	} else {
+		b.buf = b.pool.getFirst()
+	}
+	b.lent = true
 }
 
 // fill reads from src once, making room first.
 func (b *Reader) fill() error {
 	if b.err != nil {
 		return b.err
+	}
+	if b.filled && b.lent && !b.full() {
+		b.grow() // the burst outgrew the first buffer
 	}
 	switch {
 	case b.r == b.w:
@@ -144,13 +211,18 @@ func (b *Reader) fill() error {
 		b.r = 0
 	}
 	if b.w == len(b.buf) {
-		if b.large() {
+		switch {
+		case b.full():
 			return ErrBufferFull
+		case !b.lent && b.w == 0:
+			b.borrow()
+		default:
+			b.grow()
 		}
-		b.grow()
 	}
 	n, err := b.readSrc()
 	b.w += n
+	b.filled = n > 0 && b.w == len(b.buf)
 	if n > 0 {
 		return nil
 	}
@@ -163,7 +235,7 @@ func (b *Reader) fill() error {
 func (b *Reader) guessBufferSize() {
 	if b.lastRead < smallSize {
 		b.Release()
-	} else if !b.large() {
+	} else if !b.full() {
 		b.grow()
 	}
 }
@@ -190,9 +262,8 @@ func (b *Reader) readSrc() (int, error) {
 }
 
 // readRaw reads src's descriptor into the free part of the buffer. Before
-// it waits, it gives back an empty large buffer and runs OnWait; when data
-// arrives for an empty small buffer, it takes a large one, since it cannot
-// know how much is there.
+// it waits, it gives back an empty pooled buffer and runs OnWait; when data
+// arrives for an empty Reader, it borrows one again (borrow).
 func (b *Reader) readRaw() (int, error) {
 	// The attempt's results start empty: when the descriptor is closed,
 	// raw.Read fails without calling tryRead at all.
@@ -229,9 +300,8 @@ func (b *Reader) readRaw() (int, error) {
 // tryRead is readRaw's attempt, which the descriptor's poller repeats until
 // it returns true.
 func (b *Reader) tryRead(fd uintptr) bool {
-	if b.rawWaited && b.r == b.w && !b.large() {
-		b.r, b.w = 0, 0
-		b.grow()
+	if b.rawWaited && b.r == b.w && !b.lent {
+		b.borrow()
 	}
 	for {
 		b.rawN, b.rawErr = readFd(fd, b.buf[b.w:])
@@ -239,8 +309,14 @@ func (b *Reader) tryRead(fd uintptr) bool {
 			break
 		}
 	}
+	if b.rawN > 0 {
+		b.burst += b.rawN
+	}
 	if b.rawErr == syscall.EAGAIN {
 		b.rawWaited = true
+		if b.burst > 0 {
+			b.bigBurst, b.burst = b.burst > b.pool.firstSize, 0
+		}
 		if b.r == b.w {
 			b.Release()
 		}
@@ -284,7 +360,7 @@ func (b *Reader) Peek(n int) ([]byte, error) {
 		return nil, ErrBufferFull
 	}
 	for b.w-b.r < n {
-		if n > len(b.buf)-b.r && !b.large() {
+		if n > len(b.buf)-b.r && !b.full() {
 			b.grow()
 		}
 		if err := b.fill(); err != nil {
@@ -334,9 +410,10 @@ func (b *Reader) ReadSlice(delim byte) ([]byte, error) {
 }
 
 // Writer is a buffered writer over dst, like bufio.Writer, that holds a
-// pooled buffer only between the first Write and the next Flush. Writes at
-// least as large as the buffer go straight to dst. Not safe for concurrent
-// use.
+// pooled buffer only between the first Write and the next Flush: a first
+// buffer (4 KiB), and a full-size one once what is buffered outgrows it.
+// Writes at least as large as the full-size buffer go straight to dst. Not
+// safe for concurrent use.
 type Writer struct {
 	dst  io.Writer
 	pool *Pool
@@ -362,7 +439,10 @@ func (w *Writer) Write(p []byte) (int, error) {
 			return written + n, err
 		}
 		if w.buf == nil {
-			w.buf = w.pool.get()
+			w.buf = w.pool.getFirst()
+		}
+		if len(p) > len(w.buf)-w.n && len(w.buf) < w.pool.size {
+			w.grow()
 		}
 		n := copy(w.buf[w.n:], p)
 		w.n += n
@@ -373,6 +453,14 @@ func (w *Writer) Write(p []byte) (int, error) {
 		}
 	}
 	return written, nil
+}
+
+// grow moves what is buffered from a first buffer to a full-size one.
+func (w *Writer) grow() {
+	big := w.pool.get()
+	copy(big, w.buf[:w.n])
+	w.pool.put(w.buf)
+	w.buf = big
 }
 
 // Flush writes what is buffered and gives the buffer back to the pool.

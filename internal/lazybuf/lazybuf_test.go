@@ -103,8 +103,8 @@ func TestIdleReaderGivesTheLargeBufferBack(t *testing.T) {
 	// short line on its own.
 	src := io.MultiReader(bytes.NewReader(append(bytes.Repeat([]byte("y"), 5000), '\n')), bytes.NewReader([]byte("short\n")))
 	b := NewReader(src, NewPool(8192))
-	if line, _ := b.ReadSlice('\n'); len(line) != 5001 || !b.large() {
-		t.Fatalf("a 5001-byte line: got %d bytes, large buffer %v", len(line), b.large())
+	if line, _ := b.ReadSlice('\n'); len(line) != 5001 || !b.full() {
+		t.Fatalf("a 5001-byte line: got %d bytes, large buffer %v", len(line), b.full())
 	}
 	if line, _ := b.ReadSlice('\n'); string(line) != "short\n" {
 		t.Fatalf("got %q", line)
@@ -114,8 +114,8 @@ func TestIdleReaderGivesTheLargeBufferBack(t *testing.T) {
 	if _, err := b.ReadSlice('\n'); err != io.EOF {
 		t.Fatalf("got %v, want EOF", err)
 	}
-	if b.large() {
-		t.Fatal("waiting for src after a small read, the reader still holds the large buffer")
+	if b.lent {
+		t.Fatal("waiting for src after a small read, the reader still holds a pooled buffer")
 	}
 }
 
@@ -203,8 +203,8 @@ func TestDescriptorReaderWaitsEmptyHanded(t *testing.T) {
 		// must not keep the large buffer.
 		if b.Buffered() == 0 {
 			emptyWaits++
-			if b.large() {
-				t.Error("about to wait with nothing buffered but a large buffer held")
+			if b.lent {
+				t.Error("about to wait with nothing buffered but a pooled buffer held")
 			}
 		}
 	}
@@ -246,5 +246,86 @@ func TestDescriptorReaderClosedUnderIt(t *testing.T) {
 	r.Close()
 	if p, err := b.Next(100); len(p) != 0 || err == nil {
 		t.Fatalf("after Close: %q, %v; want no bytes and an error", p, err)
+	}
+}
+
+func TestDescriptorReaderSizesEachBurst(t *testing.T) {
+	// Each time the reader is about to wait, the next burst is written to
+	// the pipe; the buffer each read uses is recorded.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	pool := NewPool(64 << 10)
+	b := NewReader(r, pool)
+	bursts := [][]byte{[]byte("hello"), bytes.Repeat([]byte("x"), 20000), []byte("y"), []byte("z")}
+	b.OnWait = func() {
+		if len(bursts) > 0 && b.Buffered() == 0 {
+			w.Write(bursts[0])
+			bursts = bursts[1:]
+		}
+	}
+	read := func(n int) (sizes []int) {
+		for got := 0; got < n; {
+			p, err := b.Next(1 << 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got += len(p)
+			sizes = append(sizes, len(b.buf))
+		}
+		return sizes
+	}
+	if sizes := read(5); len(sizes) != 1 || sizes[0] != firstSize {
+		t.Errorf("a 5-byte burst read into buffers of %v bytes, want one of %d", sizes, firstSize)
+	}
+	if sizes := read(20000); len(sizes) < 2 || sizes[0] != firstSize || sizes[1] != 64<<10 {
+		t.Errorf("a 20000-byte burst read into buffers of %v bytes, want %d, then %d", sizes, firstSize, 64<<10)
+	}
+	if sizes := read(1); sizes[0] != 64<<10 {
+		t.Errorf("after a large burst, the next read into a buffer of %d bytes, want %d", sizes[0], 64<<10)
+	}
+	if sizes := read(1); sizes[0] != firstSize {
+		t.Errorf("after a 1-byte burst, the next read into a buffer of %d bytes, want %d", sizes[0], firstSize)
+	}
+}
+
+func TestWriterOutgrowsItsFirstBuffer(t *testing.T) {
+	dst := &countingWriter{}
+	w := NewWriter(dst, NewPool(64<<10))
+	w.Write([]byte("short"))
+	if len(w.buf) != firstSize {
+		t.Fatalf("a short write took a buffer of %d bytes, want %d", len(w.buf), firstSize)
+	}
+	var want bytes.Buffer
+	want.WriteString("short")
+	for i := range 100 { // 10,000 bytes in all: more than the first buffer
+		p := bytes.Repeat([]byte{'a' + byte(i%26)}, 100)
+		w.Write(p)
+		want.Write(p)
+	}
+	if len(w.buf) != 64<<10 || dst.writes != 0 {
+		t.Fatalf("10 KB buffered: buffer of %d bytes, %d writes; want %d bytes, none", len(w.buf), dst.writes, 64<<10)
+	}
+	w.Flush()
+	if dst.writes != 1 || !bytes.Equal(dst.Bytes(), want.Bytes()) || w.buf != nil {
+		t.Fatalf("after Flush: %d writes, content equal %v, buffer held %v", dst.writes, bytes.Equal(dst.Bytes(), want.Bytes()), w.buf != nil)
+	}
+}
+
+func TestStartFullReadsABurstWhole(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	b := NewReader(r, NewPool(64<<10))
+	b.StartFull = true
+	w.Write(bytes.Repeat([]byte("x"), 20000))
+	if p, err := b.Next(1 << 20); len(p) != 20000 || err != nil {
+		t.Fatalf("20000 bytes written at once: the first read returned %d bytes, %v; want all of them", len(p), err)
 	}
 }
