@@ -8,7 +8,6 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 	"testing"
 )
@@ -93,8 +92,9 @@ func TestSweepKillsAndRemovesAStaleInstanceAndSparesALiveOne(t *testing.T) {
 	waitExit(t, other)
 }
 
-// wsgateDirs lists every wsgate-* directory and everything below one, in
-// every hierarchy m uses.
+// wsgateDirs lists m's instance directory and everything below it, in
+// every hierarchy m uses. (Other wsgates on the machine, such as the
+// end-to-end tests' running beside this one, have their own.)
 func wsgateDirs(t *testing.T, m *Manager) []string {
 	var roots []string
 	if m.v2 != nil {
@@ -109,7 +109,7 @@ func wsgateDirs(t *testing.T, m *Manager) []string {
 	for _, root := range roots {
 		entries, _ := os.ReadDir(root)
 		for _, e := range entries {
-			if !e.IsDir() || !strings.HasPrefix(e.Name(), "wsgate-") {
+			if !e.IsDir() || e.Name() != m.name {
 				continue
 			}
 			filepath.WalkDir(filepath.Join(root, e.Name()), func(p string, d fs.DirEntry, err error) error {

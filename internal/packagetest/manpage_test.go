@@ -110,7 +110,7 @@ func TestZshCompletionOffersTheFlagsThatMatch(t *testing.T) {
 		t.Fatalf("_wsgate does not start with #compdef wsgate: compinit would not load it")
 	}
 	for word, want := range map[string][]string{
-		"--max": {"--max-message-size", "--maxforks", "--maxframesize"},
+		"--max": {"--max-lifetime", "--max-message-size", "--maxforks", "--maxframesize"},
 		"--gen": nil,
 		"./ech": {"<files>"},
 	} {
