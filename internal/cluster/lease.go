@@ -45,9 +45,9 @@ type Lease struct {
 	revision uint64 // of our last write of the key
 	err      error  // why it was lost
 
-	lost     chan struct{}
-	stop     chan struct{}
-	done     chan struct{}
+	lost       chan struct{}
+	stop       chan struct{}
+	done       chan struct{}
 	stopOnce   sync.Once
 	releaseErr error
 }

@@ -137,9 +137,14 @@ const testTTL = 1500 * time.Millisecond
 // join makes a Cluster instance named id on s.
 func join(t *testing.T, s *natsServer, id string) *Cluster {
 	t.Helper()
+	return joinWithTTL(t, s, id, testTTL)
+}
+
+func joinWithTTL(t *testing.T, s *natsServer, id string, ttl time.Duration) *Cluster {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := New(ctx, Options{URLs: []string{s.url()}, InstanceID: id, LeaseTTL: testTTL,
+	c, err := New(ctx, Options{URLs: []string{s.url()}, InstanceID: id, LeaseTTL: ttl,
 		ReconnectWait: 50 * time.Millisecond, Logger: testLog(t).With("instance", id)})
 	if err != nil {
 		t.Fatalf("New(%s): %v", id, err)
