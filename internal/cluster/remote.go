@@ -156,6 +156,9 @@ func (r *Remote) attach(ctx context.Context, o AttachOptions) error {
 	wait := 20 * time.Millisecond
 	for {
 		err := r.ask(ctx, o)
+		if err != nil && ctx.Err() != nil {
+			return context.Cause(ctx) // the owner gone (ErrOwnerGone), or the caller's end
+		}
 		if !errors.Is(err, nats.ErrNoResponders) {
 			return err
 		}
