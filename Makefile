@@ -35,7 +35,8 @@ MCP_STAMP := $(MCP_DIR)/node_modules/.wsgate-npm-ci
 # the language-server test, systemd-socket-activate for the socket
 # activation tests, and for the packaging tests (internal/packagetest) nginx
 # and HAProxy to proxy through, man-db to render the man page,
-# systemd-analyze and zsh to run the zsh completion (Debian's packages, as
+# systemd-analyze and zsh to run the zsh completion, nats-server (with
+# JetStream) for the cluster tests (internal/cluster) (Debian's packages, as
 # PACKAGE:FILE it installs), then the MCP server of the MCP test (see
 # MCP_DIR).
 TEST_PACKAGES := chromium:$(CHROMIUM)
@@ -46,6 +47,7 @@ TEST_PACKAGES += nginx:/usr/sbin/nginx
 TEST_PACKAGES += haproxy:/usr/sbin/haproxy
 TEST_PACKAGES += man-db:/usr/bin/man
 TEST_PACKAGES += zsh:/usr/bin/zsh
+TEST_PACKAGES += nats-server:/usr/sbin/nats-server
 test-deps: test-deps-debian $(MCP_STAMP)
 
 test-deps-debian:
