@@ -222,7 +222,7 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 			return cfg, fmt.Errorf("--%s must not be negative", n)
 		}
 	}
-	for _, n := range []string{"ping-interval", "ping-timeout", "handshake-timeout", "drain-timeout", "max-lifetime", "idle-timeout"} {
+	for _, n := range []string{"ping-interval", "ping-timeout", "handshake-timeout", "drain-timeout", "max-lifetime", "idle-timeout", "resume"} {
 		if c.Duration(n) < 0 {
 			return cfg, fmt.Errorf("--%s must not be negative", n)
 		}
@@ -231,6 +231,9 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 		return cfg, errors.New("--chunk-size must be positive")
 	}
 	var err error
+	if cfg.Resume, cfg.ResumeBuffer, err = resumeFromFlags(c); err != nil {
+		return cfg, err
+	}
 	if cfg.Limits, err = limitsFromFlags(c); err != nil {
 		return cfg, err
 	}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -120,6 +121,12 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ep endpoint, re
 	}
 	sess := newSession(s, r, ep, remoteUser)
 	b, err := s.host.open(sess, r)
+	var refused *requestError // the request asks what the host cannot do (resume.go)
+	if errors.As(err, &refused) {
+		sess.log.Info("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "status", refused.status, "reason", refused.msg)
+		http.Error(w, refused.msg, refused.status)
+		return nil
+	}
 	if err != nil {
 		status, retryAfter := refusal(err)
 		sess.log.Error("upgrade refused: cannot start the backend", "remote", r.RemoteAddr, "path", r.URL.Path, "status", status, "err", err)
