@@ -151,8 +151,9 @@
       },
       // The output missed would have drawn part of the screen: start from a
       // blank one rather than a garbled one.
-      gap() {
+      gap(lost) {
         term.reset();
+        term.write("\x1b[1;33m[" + lost + " messages of output were lost: the server no longer kept them]\x1b[0m\r\n");
       },
       retry(ev, delay) {
         setStatus("connecting", "connection lost; reconnecting in " + (delay / 1000).toFixed(1) + " s");
