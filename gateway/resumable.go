@@ -397,4 +397,4 @@ func (refusedBackend) ended() <-chan struct{}               { return endedAlread
 func (r refusedBackend) closeCode() (ws.StatusCode, string) { return r.code, r.reason }
 func (refusedBackend) stop(time.Duration, time.Duration)    {}
 func (refusedBackend) release()                             {}
-func (refusedBackend) describe() (string, string)           { return "resume", "refused" }
+func (refusedBackend) describe() (string, string)           { return "exit", "none (resume refused)" }
