@@ -5,8 +5,6 @@
 package main
 
 import (
-	"wsgate/internal/metrics"
-
 	_ "embed"
 	"errors"
 	"fmt"
@@ -25,6 +23,7 @@ import (
 
 	"wsgate/gateway"
 	"wsgate/internal/memtrim"
+	"wsgate/internal/metrics"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -236,7 +235,7 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 			return cfg, fmt.Errorf("--%s must not be negative", n)
 		}
 	}
-	for _, n := range []string{"ping-interval", "ping-timeout", "handshake-timeout", "drain-timeout", "max-lifetime", "idle-timeout"} {
+	for _, n := range []string{"ping-interval", "ping-timeout", "handshake-timeout", "drain-timeout", "max-lifetime", "idle-timeout", "resume"} {
 		if c.Duration(n) < 0 {
 			return cfg, fmt.Errorf("--%s must not be negative", n)
 		}
@@ -245,6 +244,9 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 		return cfg, errors.New("--chunk-size must be positive")
 	}
 	var err error
+	if cfg.Resume, cfg.ResumeBuffer, err = resumeFromFlags(c); err != nil {
+		return cfg, err
+	}
 	if cfg.Limits, err = limitsFromFlags(c); err != nil {
 		return cfg, err
 	}

@@ -1,13 +1,12 @@
 package gateway
 
 import (
-	"wsgate/internal/metrics"
-
 	"errors"
 	"time"
 
 	"github.com/gobwas/ws"
 
+	"wsgate/internal/metrics"
 	"wsgate/wsio"
 )
 

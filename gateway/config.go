@@ -1,12 +1,11 @@
 package gateway
 
 import (
-	"wsgate/internal/metrics"
-
 	"log/slog"
 	"net"
 	"time"
 
+	"wsgate/internal/metrics"
 	"wsgate/process"
 )
 
@@ -56,6 +55,12 @@ type Config struct {
 	MaxMessageSize int64         // per message, both ways; 0 means no limit
 	MaxLifetime    time.Duration // close a connection this long after it opened; 0: never
 	IdleTimeout    time.Duration // close a connection with no data message for this long; 0: never
+	// Resume keeps a program this long after its connection was lost,
+	// for a connection with the same ?resume=TOKEN (resume.go); 0: off.
+	Resume time.Duration
+	// ResumeBuffer bounds the output a resumable session keeps, in bytes
+	// (0: DefaultResumeBuffer).
+	ResumeBuffer int64
 	// Containment holds each connection's programs: a cgroup per
 	// connection where there is one, else process groups (nil).
 	Containment *process.Containment

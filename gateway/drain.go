@@ -1,11 +1,11 @@
 package gateway
 
 import (
-	"wsgate/internal/metrics"
-
 	"context"
 	"net/http"
 	"strconv"
+
+	"wsgate/internal/metrics"
 )
 
 // drainRetryAfter is the Retry-After of an upgrade refused while draining,

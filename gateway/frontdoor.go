@@ -1,13 +1,13 @@
 package gateway
 
 import (
-	"wsgate/internal/metrics"
-
+	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/gobwas/ws"
 
+	"wsgate/internal/metrics"
 	"wsgate/wsio"
 )
 
@@ -129,6 +129,12 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ep endpoint, re
 	}
 	sess := newSession(s, r, ep, remoteUser)
 	b, err := s.host.open(sess, r)
+	var refused *requestError // the request asks what the host cannot do (resume.go)
+	if errors.As(err, &refused) {
+		sess.log.Info("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "status", refused.status, "reason", refused.msg)
+		http.Error(w, refused.msg, refused.status)
+		return nil
+	}
 	if err != nil {
 		status, retryAfter := refusal(err)
 		s.cfg.Metrics.Refused(metrics.ReasonResources)

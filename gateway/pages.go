@@ -27,6 +27,10 @@ func (s *Server) newPages() (err error) {
 // file of --staticdir, or a built-in page. In --dir mode the built-in
 // console is only for paths that name a program, and / lists them.
 func (s *Server) servePlain(w http.ResponseWriter, r *http.Request, remoteUser string) {
+	if r.URL.Path == pageConfigPath {
+		s.servePageConfig(w) // pageconfig.go
+		return
+	}
 	if s.cgiRouter != nil && !static.IsAsset(r.URL.Path) { // a dot name is never a program
 		ep, err := s.cgiRouter.route(r.URL.Path)
 		if err == nil {

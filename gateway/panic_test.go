@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-
 	"log/slog"
 	"net"
 	"net/http"

@@ -243,6 +243,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		go sess.shutdown()
 	}
 	s.mu.Unlock()
+	if h, ok := s.host.(hostShutdown); ok {
+		h.shutdown() // programs that no connection is attached to (--resume)
+	}
 	err := s.http.Shutdown(ctx)
 	if s.redirect != nil {
 		s.redirect.Shutdown(ctx)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+
 	"wsgate/internal/wstest"
 )
 

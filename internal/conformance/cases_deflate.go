@@ -3,6 +3,7 @@ package conformance
 import (
 	"fmt"
 	"math/rand/v2"
+
 	"wsgate/internal/wstest"
 )
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
 	"wsgate/internal/wstest"
 )
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"time"
+
 	"wsgate/internal/wstest"
 )
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
 	"wsgate/internal/wstest"
 )
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
 	"wsgate/internal/wstest"
 )
 

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf8"
+
 	"wsgate/internal/wstest"
 )
 

@@ -6,6 +6,9 @@
 // changes, {"type":"pause"} and {"type":"resume"} for flow control.
 // Server to client: terminal output in binary messages, then a close frame
 // whose code (1000, or 1011 with "exit status N" / "signal NAME") is shown.
+// When the server has --resume, the connection is resumable
+// (wsgate.resumable): a lost connection is taken back on its own, and a
+// reload of the page returns to the same program with its output replayed.
 "use strict";
 (() => {
   const statusEl = document.getElementById("status");
@@ -45,7 +48,7 @@
 
   const encoder = new TextEncoder();
   const url = wsgate.endpointFor(location.pathname + location.search);
-  let socket = null;
+  let conn = null; // wsgate.resumable's connection
   let pending = 0; // bytes written but not yet rendered
   let paused = false; // we sent "pause" and not yet "resume"
   let sentSize = ""; // the last size sent, "COLSxROWS"
@@ -58,11 +61,12 @@
   window.wsgateFlow = flow;
 
   function isOpen() {
+    const socket = conn && conn.socket();
     return socket !== null && socket.readyState === WebSocket.OPEN;
   }
 
   function sendCommand(cmd) {
-    if (isOpen()) socket.send(JSON.stringify(cmd));
+    if (isOpen()) conn.send(JSON.stringify(cmd));
   }
 
   // sendSize tells the program the terminal's size, unless it already knows.
@@ -97,11 +101,11 @@
   refit();
 
   term.onData((data) => {
-    if (isOpen()) socket.send(encoder.encode(data));
+    if (isOpen()) conn.send(encoder.encode(data));
   });
   // Some mouse reports are bytes, not UTF-8 text: send them as they are.
   term.onBinary((data) => {
-    if (isOpen()) socket.send(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff));
+    if (isOpen()) conn.send(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff));
   });
   term.onTitleChange((title) => {
     document.title = title ? title + " — wsgate" : "wsgate terminal";
@@ -135,25 +139,36 @@
 
   function connect() {
     setStatus("connecting", "connecting to " + url);
-    socket = new WebSocket(url);
-    socket.binaryType = "arraybuffer";
-    socket.onopen = () => {
-      setStatus("connected", "connected");
-      sentSize = "";
-      refit();
-    };
-    socket.onmessage = (ev) => {
-      output(typeof ev.data === "string" ? ev.data : new Uint8Array(ev.data));
-    };
-    socket.onclose = (ev) => {
-      socket = null;
-      const text = describeClose(ev);
-      // Written after all output (term.write keeps order), on a line of its own.
-      term.write("\x1b[0m\r\n\x1b[1;33m" + text + "\x1b[0m\r\n");
-      term.options.cursorBlink = false;
-      term.options.disableStdin = true;
-      setStatus(ev.code === 1000 ? "closed" : "failed", text);
-    };
+    conn = wsgate.resumable(url, {
+      open() {
+        setStatus("connected", "connected");
+        sentSize = "";
+        refit();
+        if (paused) sendCommand({ type: "pause" }); // a new connection starts unpaused
+      },
+      message(data) {
+        output(typeof data === "string" ? data : new Uint8Array(data));
+      },
+      // The output missed would have drawn part of the screen: start from a
+      // blank one rather than a garbled one.
+      gap(lost) {
+        term.reset();
+        term.write("\x1b[1;33m[" + lost + " messages of output were lost: the server no longer kept them]\x1b[0m\r\n");
+      },
+      retry(ev, delay) {
+        setStatus("connecting", "connection lost; reconnecting in " + (delay / 1000).toFixed(1) + " s");
+      },
+      close: closed,
+    });
+  }
+
+  function closed(ev) {
+    const text = describeClose(ev);
+    // Written after all output (term.write keeps order), on a line of its own.
+    term.write("\x1b[0m\r\n\x1b[1;33m" + text + "\x1b[0m\r\n");
+    term.options.cursorBlink = false;
+    term.options.disableStdin = true;
+    setStatus(ev.code === 1000 ? "closed" : "failed", text);
   }
 
   connect();
