@@ -121,11 +121,11 @@ type Reader struct {
 	err      error // the error that ended src, once seen
 
 	// The state of a direct read of src's descriptor (readRaw).
-	rawRead   func(fd uintptr) bool
-	rawN      int
-	rawErr    error
-	hookDue   bool // OnWait is to run before waiting
-	hookDone  bool // OnWait has run for this read
+	rawRead  func(fd uintptr) bool
+	rawN     int
+	rawErr   error
+	hookDue  bool // OnWait is to run before waiting
+	hookDone bool // OnWait has run for this read
 	// drained: the last read of the descriptor returned less than it was
 	// offered, so the socket or pipe was empty then and the next read
 	// would most likely find nothing (EAGAIN). readRaw then runs OnWait
