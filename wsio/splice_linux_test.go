@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -62,11 +63,11 @@ func TestSpliceMessageSendsThePipesBytesAsOneFrame(t *testing.T) {
 	if br != nil { // frames that came with the handshake's response
 		in = io.MultiReader(br, conn)
 	}
-	first, err := ws.ReadFrame(in)
+	first, err := readBoundedFrame(in, 1<<20)
 	if err != nil || string(first.Payload) != "queued first" {
 		t.Fatalf("first frame: %q, %v; want the queued message", first.Payload, err)
 	}
-	f, err := ws.ReadFrame(in)
+	f, err := readBoundedFrame(in, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,4 +77,18 @@ func TestSpliceMessageSendsThePipesBytesAsOneFrame(t *testing.T) {
 	if err := <-sent; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// readBoundedFrame reads one server frame of at most max bytes of payload.
+func readBoundedFrame(r io.Reader, max int64) (ws.Frame, error) {
+	h, err := ws.ReadHeader(r)
+	if err != nil {
+		return ws.Frame{}, err
+	}
+	if h.Length > max {
+		return ws.Frame{}, fmt.Errorf("a frame of %d bytes, more than %d", h.Length, max)
+	}
+	f := ws.Frame{Header: h, Payload: make([]byte, h.Length)}
+	_, err = io.ReadFull(r, f.Payload)
+	return f, err
 }
