@@ -176,6 +176,13 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "bench: writing %s: %v\n", *flagOut, err)
 		return 1
 	}
+	if *flagChart != "" {
+		if err := r.writeChart(*flagChart); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: drawing %s: %v\n", *flagChart, err)
+		} else {
+			fmt.Printf("chart: %s\n", *flagChart)
+		}
+	}
 	fmt.Printf("\nresults: %s (%.0fs)\n", *flagOut, r.DurationS)
 	killAll()
 	if len(r.Failures) > 0 {

@@ -209,7 +209,7 @@ func targets() []target {
 		target{"churn_rss_mib", "<=", "≤ 1.2× websocketd (issue 14)", func(r *report) float64 { return 1.2 * r.med(websocketd, "churn_rss_mib") }},
 		target{"scale_held", ">=", fmt.Sprintf("= %d", *flagScaleConns), func(*report) float64 { return float64(*flagScaleConns) }},
 	)
-	return t
+	return append(t, issue14Targets()...)
 }
 
 // evaluate computes the medians and judges the targets.

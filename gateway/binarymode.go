@@ -85,6 +85,9 @@ type chunkOutput struct {
 
 func outputChunks(b *bridge) outputReader {
 	chunk := b.outputMessageSize(b.srv.cfg.ChunkSize)
+	if out := newSpliceOutput(b, chunk); out != nil {
+		return out
+	}
 	pool := lazybuf.Default
 	if chunk > pool.Size() {
 		pool = lazybuf.NewPool(chunk)

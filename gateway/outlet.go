@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"sync/atomic"
+	"syscall"
 
 	"github.com/gobwas/ws"
 )
@@ -50,6 +51,22 @@ func (o *directOutlet) send(op ws.OpCode, p []byte) {
 		c.broken.Store(true)
 		o.bridge.stopReading()
 	}
+}
+
+// splice sends a message of n bytes straight from the program's stdout
+// pipe (spliceOutput), with send's rules; it reports false once the client
+// is gone or broken, when the output is no longer to be read.
+func (o *directOutlet) splice(op ws.OpCode, pipe syscall.RawConn, n int) bool {
+	c := o.client.Load()
+	if c == nil || c.broken.Load() {
+		return false
+	}
+	if c.conn.SpliceMessage(op, pipe, n) != nil {
+		c.broken.Store(true)
+		o.bridge.stopReading()
+		return false
+	}
+	return true
 }
 
 func (o *directOutlet) flush() {

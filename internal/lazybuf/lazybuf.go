@@ -121,12 +121,17 @@ type Reader struct {
 	err      error // the error that ended src, once seen
 
 	// The state of a direct read of src's descriptor (readRaw).
-	rawRead   func(fd uintptr) bool
-	rawN      int
-	rawErr    error
-	rawWaited bool
-	hookDue   bool // OnWait is to run before waiting
-	hookDone  bool // OnWait has run for this read
+	rawRead  func(fd uintptr) bool
+	rawN     int
+	rawErr   error
+	hookDue  bool // OnWait is to run before waiting
+	hookDone bool // OnWait has run for this read
+	// drained: the last read of the descriptor returned less than it was
+	// offered, so the socket or pipe was empty then and the next read
+	// would most likely find nothing (EAGAIN). readRaw then runs OnWait
+	// before reading rather than after a read that fails: one read(2)
+	// less per burst.
+	drained bool
 }
 
 // NewReader returns a Reader over src that borrows its buffers from pool.
@@ -268,9 +273,18 @@ func (b *Reader) readRaw() (int, error) {
 	// The attempt's results start empty: when the descriptor is closed,
 	// raw.Read fails without calling tryRead at all.
 	b.rawN, b.rawErr = 0, nil
-	b.rawWaited, b.hookDone = false, b.OnWait == nil
+	b.hookDone = b.OnWait == nil
 	if b.rawRead == nil {
 		b.rawRead = b.tryRead // one closure for the Reader's life, not one a read
+	}
+	if b.drained && !b.hookDone {
+		// The descriptor was empty at the last read: flush first, then
+		// read once, and wait if that finds nothing. A read that would
+		// only confirm the emptiness is skipped.
+		b.drained, b.hookDone = false, true
+		b.endBurst()
+		b.Release()
+		b.OnWait()
 	}
 	rerr := b.raw.Read(b.rawRead)
 	for rerr == nil && b.hookDue {
@@ -300,9 +314,10 @@ func (b *Reader) readRaw() (int, error) {
 // tryRead is readRaw's attempt, which the descriptor's poller repeats until
 // it returns true.
 func (b *Reader) tryRead(fd uintptr) bool {
-	if b.rawWaited && b.r == b.w && !b.lent {
-		b.borrow()
+	if !b.lent {
+		b.borrow() // the buffer went back while the Reader was empty
 	}
+	free := len(b.buf) - b.w
 	for {
 		b.rawN, b.rawErr = readFd(fd, b.buf[b.w:])
 		if b.rawErr != syscall.EINTR {
@@ -311,12 +326,10 @@ func (b *Reader) tryRead(fd uintptr) bool {
 	}
 	if b.rawN > 0 {
 		b.burst += b.rawN
+		b.drained = b.rawN < free
 	}
 	if b.rawErr == syscall.EAGAIN {
-		b.rawWaited = true
-		if b.burst > 0 {
-			b.bigBurst, b.burst = b.burst > b.pool.firstSize, 0
-		}
+		b.endBurst()
 		if b.r == b.w {
 			b.Release()
 		}
@@ -327,6 +340,14 @@ func (b *Reader) tryRead(fd uintptr) bool {
 		return false
 	}
 	return true
+}
+
+// endBurst notes that the descriptor ran dry: a burst that outgrew the
+// first buffer makes the next one start with a full-size buffer.
+func (b *Reader) endBurst() {
+	if b.burst > 0 {
+		b.bigBurst, b.burst = b.burst > b.pool.firstSize, 0
+	}
 }
 
 // Fill waits until some data is buffered (or src fails; the error shows

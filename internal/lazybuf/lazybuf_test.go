@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand"
 	"os"
+	"syscall"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -327,5 +328,46 @@ func TestStartFullReadsABurstWhole(t *testing.T) {
 	w.Write(bytes.Repeat([]byte("x"), 20000))
 	if p, err := b.Next(1 << 20); len(p) != 20000 || err != nil {
 		t.Fatalf("20000 bytes written at once: the first read returned %d bytes, %v; want all of them", len(p), err)
+	}
+}
+
+func TestDescriptorReaderSkipsTheReadThatWouldFindNothing(t *testing.T) {
+	// An echo: each line is answered, in OnWait, by the next one. A read
+	// that returned less than it was offered emptied the pipe, so the
+	// Reader runs OnWait before reading again instead of after a read
+	// that returns EAGAIN.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	empty := 0
+	read := readFd
+	readFd = func(fd uintptr, p []byte) (int, error) {
+		n, err := read(fd, p)
+		if err == syscall.EAGAIN {
+			empty++
+		}
+		return n, err
+	}
+	defer func() { readFd = read }()
+	b := NewReader(r, NewPool(4096))
+	const lines = 20
+	sent := 1
+	w.Write([]byte("line\n"))
+	b.OnWait = func() {
+		if sent < lines && b.Buffered() == 0 {
+			sent++
+			w.Write([]byte("line\n"))
+		}
+	}
+	for i := range lines {
+		if line, err := b.ReadSlice('\n'); string(line) != "line\n" || err != nil {
+			t.Fatalf("line %d: %q, %v", i, line, err)
+		}
+	}
+	if empty != 0 {
+		t.Fatalf("%d reads found the pipe empty for %d lines answered in OnWait; want none", empty, lines)
 	}
 }
