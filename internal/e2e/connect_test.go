@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	proxyproto "github.com/pires/go-proxyproto"
 
 	"wsgate/internal/launch"
+	"wsgate/internal/procfs"
 )
 
 // backendServer listens on l and serves each connection with serve, until
@@ -196,6 +198,18 @@ func TestOutOfDescriptorsIsA503BeforeTheUpgrade(t *testing.T) {
 	srv := server{l}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	// A first connection opens what is opened once for all (the shared
+	// stderr reader's epoll): the count after it is the baseline.
+	warm, _, err := websocket.Dial(ctx, srv.wsURL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm.Close(websocket.StatusNormalClosure, "")
+	waitLog(t, srv, `msg=connection `, 5*time.Second)
+	fdsBefore, err := procfs.FDs(srv.Cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	var open []*websocket.Conn
 	var refused *http.Response
@@ -224,6 +238,13 @@ func TestOutOfDescriptorsIsA503BeforeTheUpgrade(t *testing.T) {
 		t.Fatalf("out of descriptors: %s with Retry-After %q, want 503 with Retry-After", refused.Status, refused.Header.Get("Retry-After"))
 	}
 	waitLog(t, srv, `upgrade refused: cannot start the backend.*status=503 .*too many open files`, 5*time.Second)
+	// More refusals, each failing at whatever step runs out: none leaves
+	// a descriptor behind.
+	for i := 0; i < 10; i++ {
+		if c, _, err := websocket.Dial(ctx, srv.wsURL(), nil); err == nil {
+			open = append(open, c)
+		}
+	}
 
 	// Free some: service resumes by itself.
 	for _, c := range open[:3] {
@@ -243,7 +264,16 @@ func TestOutOfDescriptorsIsA503BeforeTheUpgrade(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	for _, c := range open {
-		c.CloseNow()
+		c.Close(websocket.StatusNormalClosure, "")
+	}
+	// Nothing of the refused starts is left open.
+	if !eventually(5*time.Second, func() bool {
+		n, _ := procfs.FDs(srv.Cmd.Process.Pid)
+		return n <= fdsBefore
+	}) {
+		n, _ := procfs.FDs(srv.Cmd.Process.Pid)
+		out, _ := exec.Command("ls", "-l", "/proc/"+strconv.Itoa(srv.Cmd.Process.Pid)+"/fd").CombinedOutput()
+		t.Errorf("wsgate holds %d descriptors after every connection closed, %d before:\n%s", n, fdsBefore, out)
 	}
 	if strings.Contains(srv.Log.String(), "level=ERROR msg=\"http: Accept error") {
 		t.Error("the accept loop failed")
