@@ -334,6 +334,9 @@ func (r *report) print(w io.Writer) {
 		}
 	}
 	for _, v := range byKey["binary_no_stall"] {
+		if v.Result == "n/a" {
+			continue // no binary test ran (-only)
+		}
 		fmt.Fprintf(w, row, "binary: stalls", stallCell(v), r.stallSummary(websocketd), "", "", v.Target, v.Result)
 	}
 	r.printConnect(w, byKey)
