@@ -41,6 +41,7 @@ MCP_STAMP := $(MCP_DIR)/node_modules/.wsgate-npm-ci
 # MCP_DIR).
 TEST_PACKAGES := chromium:$(CHROMIUM)
 TEST_PACKAGES += websocketd:/usr/bin/websocketd
+TEST_PACKAGES += websockify:/usr/bin/websockify
 TEST_PACKAGES += python3-pylsp:/usr/bin/pylsp
 TEST_PACKAGES += systemd:/usr/bin/systemd-socket-activate
 TEST_PACKAGES += nginx:/usr/sbin/nginx

@@ -5,10 +5,11 @@
 #	make -f bench/bench.mk bench
 #
 # `make bench` builds wsgate and the load generator, installs websocketd
-# (Debian's package) when it is missing, raises the open-file limit, and
-# runs bin/wsgate-bench: every measurement on wsgate, websocketd and the
-# in-process ceiling in turn, 3 rounds, a table of medians on stdout and
-# the results in bench/results.json. It exits non-zero if any measurement
+# and websockify (Debian's packages) when they are missing, raises the
+# open-file limit, and runs bin/wsgate-bench: every measurement on wsgate,
+# websocketd and the in-process ceiling in turn (and wsgate --connect
+# beside websockify), 3 rounds, a table of medians on stdout and the
+# results in bench/results.json. It exits non-zero if any measurement
 # failed. Extra flags: make bench BENCH_FLAGS='-quick' (see bin/wsgate-bench -h).
 
 GO ?= go
@@ -18,6 +19,7 @@ BENCH_OUT ?= bench/results.json
 # the limit): 5,000 connections take 4 descriptors each in the server.
 BENCH_NOFILE ?= 65536
 BENCH_WEBSOCKETD ?= /usr/bin/websocketd
+BENCH_WEBSOCKIFY ?= /usr/bin/websockify
 # apt-get needs root: use sudo when we are not root.
 BENCH_SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -28,19 +30,27 @@ bench: bench-deps bench-build
 		ulimit -n "$$(ulimit -Hn)"; \
 		echo "bench: the open-file limit cannot go to $(BENCH_NOFILE) here; using the hard limit $$(ulimit -n)"; \
 	fi; \
-	exec bin/wsgate-bench -wsgate bin/wsgate -websocketd $(BENCH_WEBSOCKETD) -out $(BENCH_OUT) $(BENCH_FLAGS)
+	exec bin/wsgate-bench -wsgate bin/wsgate -websocketd $(BENCH_WEBSOCKETD) -websockify $(BENCH_WEBSOCKIFY) -out $(BENCH_OUT) $(BENCH_FLAGS)
 
 bench-build:
 	$(GO) build -o bin/wsgate .
 	$(GO) build -o bin/wsgate-bench ./bench
 
-# Installs websocketd (Debian's package) only when it is missing.
+# Installs websocketd and websockify (Debian's packages) only when they are
+# missing: PACKAGE:PROGRAM pairs.
+BENCH_PACKAGES := websocketd:$(BENCH_WEBSOCKETD) websockify:$(BENCH_WEBSOCKIFY)
+
 bench-deps:
-	@if [ -x "$(BENCH_WEBSOCKETD)" ]; then \
-		echo "bench-deps: $(BENCH_WEBSOCKETD) is installed"; \
+	@missing=""; for p in $(BENCH_PACKAGES); do \
+		[ -x "$${p#*:}" ] || missing="$$missing $${p%%:*}"; \
+	done; \
+	if [ -z "$$missing" ]; then \
+		echo "bench-deps: $(BENCH_WEBSOCKETD) and $(BENCH_WEBSOCKIFY) are installed"; \
 	else \
-		echo "bench-deps: $(BENCH_WEBSOCKETD) is missing: installing Debian's websocketd package"; \
+		echo "bench-deps: installing Debian's$$missing"; \
 		$(BENCH_SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -q update || exit 1; \
-		$(BENCH_SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends websocketd || exit 1; \
-		[ -x "$(BENCH_WEBSOCKETD)" ] || { echo "bench-deps: still no $(BENCH_WEBSOCKETD) after installing websocketd" >&2; exit 1; }; \
+		$(BENCH_SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends $$missing || exit 1; \
+		for p in $(BENCH_PACKAGES); do \
+			[ -x "$${p#*:}" ] || { echo "bench-deps: still no $${p#*:} after installing $${p%%:*}" >&2; exit 1; }; \
+		done; \
 	fi

@@ -61,12 +61,15 @@ var (
 )
 
 func getStream(size int) binStream {
-	streamOnce.Do(func() {
-		stream.data = make([]byte, size)
-		rand.NewChaCha8([32]byte{'w', 's', 'g', 'a', 't', 'e'}).Read(stream.data)
-		stream.sum = sha256.Sum256(stream.data)
-	})
+	streamOnce.Do(func() { stream = newBinStream(size) })
 	return stream
+}
+
+func newBinStream(size int) binStream {
+	st := binStream{data: make([]byte, size)}
+	rand.NewChaCha8([32]byte{'w', 's', 'g', 'a', 't', 'e'}).Read(st.data)
+	st.sum = sha256.Sum256(st.data)
+	return st
 }
 
 // stallError is a transfer that stopped making progress: the server holds
@@ -95,10 +98,13 @@ type binClient interface {
 func measureBinary(s *server, st binStream, bc binCase, client string, limit, stall time.Duration) (figures, error) {
 	var c binClient
 	var err error
-	if client == "coder" {
+	switch client {
+	case "coder":
 		c, err = dialCoderBin(s.url)
-	} else {
-		c, err = dialRawBin(s.url)
+	case novncClient:
+		c, err = dialRawBin(s.url, "binary")
+	default:
+		c, err = dialRawBin(s.url, "")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
@@ -211,10 +217,20 @@ type rawBin struct {
 	wbuf []byte
 }
 
-func dialRawBin(url string) (*rawBin, error) {
-	c, err := wstest.DialConn(url, 10*time.Second)
+// dialRawBin connects, offering subprotocol unless it is empty, and then
+// requires the server to have selected it.
+func dialRawBin(url, subprotocol string) (*rawBin, error) {
+	var offer []wstest.Header
+	if subprotocol != "" {
+		offer = append(offer, wstest.Header{Name: "Sec-WebSocket-Protocol", Value: subprotocol})
+	}
+	c, resp, err := wstest.DialConnWith(url, offer, 10*time.Second)
 	if err != nil {
 		return nil, err
+	}
+	if got := resp.Header.Get("Sec-WebSocket-Protocol"); got != subprotocol {
+		c.NetConn.Close()
+		return nil, fmt.Errorf("the server selected the subprotocol %q, want %q", got, subprotocol)
 	}
 	return &rawBin{c: c}, nil
 }

@@ -54,7 +54,7 @@ var (
 	flagScaleConns   = flag.Int("scale-conns", 5000, "connections of the scale test")
 	flagScaleServers = flag.String("scale-servers", "wsgate,websocketd", "servers of the scale test")
 	flagGoroutines   = flag.String("goroutines-path", "", "HTTP path on wsgate's port that returns its goroutine count (a number or a pprof goroutine profile); empty: count with SIGQUIT")
-	flagOnly         = flag.String("only", "", "comma-separated subset of: spawn,first,rtt,pipe,bin,mem,churn,census,scale")
+	flagOnly         = flag.String("only", "", "comma-separated subset of: spawn,first,rtt,pipe,bin,connect,mem,churn,census,scale")
 	flagQuick        = flag.Bool("quick", false, "small counts and one round, to try the harness (figures are not comparable)")
 	flagTimeout      = flag.Duration("timeout", 9*time.Minute, "abort the whole run after this long")
 	flagOut          = flag.String("out", "bench/results.json", "where to write the results as JSON")
@@ -92,7 +92,7 @@ func run() int {
 		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		for name, v := range map[string]string{
 			"rounds": "1", "first-echo": "30", "spawn": "30", "rtt-conns": "20", "rtt-msgs": "20",
-			"pipe-msgs": "20000", "bin-mib": "32", "mem-conns": "100", "churn-conns": "300", "scale-conns": "300",
+			"pipe-msgs": "20000", "bin-mib": "32", "connect-mib": "16", "mem-conns": "100", "churn-conns": "300", "scale-conns": "300",
 		} {
 			if !set[name] {
 				flag.Set(name, v)
@@ -117,6 +117,11 @@ func run() int {
 	}
 	if catPath, err = exec.LookPath(*flagCat); err != nil {
 		return fatal("%v", err)
+	}
+	if selected("connect") {
+		if err := findWebsockify(); err != nil {
+			return fatal("%v", err)
+		}
 	}
 	if selfPath, err = os.Executable(); err != nil {
 		return fatal("%v", err)
@@ -154,11 +159,14 @@ func run() int {
 		wsgate:     version(wsgatePath, "--version"),
 		websocketd: version(websocketdPath, "--version"),
 	}
+	if websockifyPath != "" {
+		r.Versions[websockify] = websockifyVersion()
+	}
 	r.Settings = map[string]any{
 		"rounds": *flagRounds, "first_echo": *flagFirstEcho, "spawn": *flagSpawn,
 		"rtt_conns": *flagRTTConns, "rtt_msgs": *flagRTTMsgs, "rtt_msg_bytes": 32,
 		"pipe_msgs": *flagPipeMsgs, "pipe_window": *flagPipeWindow, "pipe_msg_bytes": pipeMsgSize,
-		"bin_mib": *flagBinMiB, "binary_client": *flagBinClient, "bin_stall": flagBinStall.String(),
+		"bin_mib": *flagBinMiB, "connect_mib": *flagConnectMiB, "binary_client": *flagBinClient, "bin_stall": flagBinStall.String(),
 		"mem_conns": *flagMemConns, "churn_conns": *flagChurnConns, "churn_par": *flagChurnPar,
 		"churn_settle": flagChurnSettle.String(), "mem_settle": flagMemSettle.String(), "scale_conns": *flagScaleConns, "quick": *flagQuick,
 		"backend": catPath,
@@ -243,6 +251,9 @@ func (b *bench) runAll() {
 					return measureBinary(s, st, bc, *flagBinClient, 60*time.Second, *flagBinStall)
 				})
 			}
+		}
+		if selected("connect") {
+			b.runConnect()
 		}
 		if selected("mem") {
 			var counter goroutineCounter

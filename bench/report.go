@@ -166,7 +166,7 @@ func makeFigureDefs() []figureDef {
 		figureDef{"scale_reaped_s", "scale: time until no child is left (s)", "%.1f", "scale"},
 		figureDef{"scale_left", "scale: left after closing", "", "scale"},
 	)
-	return d
+	return append(d, connectFigureDefs()...)
 }
 
 // med returns the median of a server's figure, NaN when not measured.
@@ -201,6 +201,7 @@ func targets() []target {
 	for _, bc := range binCases() {
 		t = append(t, target{bc.key, ">=", "≥ 0.9× ceiling", func(r *report) float64 { return 0.9 * r.med(ceiling, bc.key) }})
 	}
+	t = append(t, connectTargets()...)
 	t = append(t,
 		target{"mem_rss_kib_conn", "<=", "≤ 20 KiB", func(*report) float64 { return 20 }},
 		target{"goroutines_conn", "<=", "≤ 3", func(*report) float64 { return 3 }},
@@ -312,6 +313,9 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, row, "figure", "wsgate", "websocketd", "ceiling", "wsg/wsd", "target (bound)", "")
 	fmt.Fprintln(w, strings.Repeat("-", 140))
 	for _, d := range figureDefs {
+		if d.group == connectCase().label {
+			continue // printed by printConnect, beside websockify
+		}
 		a, b, c := r.cell(wsgate, d), r.cell(websocketd, d), r.cell(ceiling, d)
 		if a == "—" && b == "—" && c == "—" {
 			continue
@@ -338,8 +342,12 @@ func (r *report) print(w io.Writer) {
 		}
 	}
 	for _, v := range byKey["binary_no_stall"] {
+		if v.Result == "n/a" {
+			continue // no binary test ran (-only)
+		}
 		fmt.Fprintf(w, row, "binary: stalls", stallCell(v), r.stallSummary(websocketd), "", "", v.Target, v.Result)
 	}
+	r.printConnect(w, byKey)
 	fmt.Fprintln(w, "\nceiling: echo server on wsgate's wsio with no child. stall: no echo for -bin-stall. * and limit/error/LEAK: see NOTES")
 	pass, miss := 0, 0
 	for _, v := range r.Targets {

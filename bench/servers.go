@@ -33,9 +33,10 @@ var serverNames = []string{wsgate, websocketd, ceiling}
 
 // spec says how to start one server for one measurement.
 type spec struct {
-	name   string
-	binary bool  // --binary (for the ceiling: nothing, it echoes any message)
-	maxMsg int64 // wsgate's and the ceiling's --max-message-size; -1: default
+	name    string
+	binary  bool   // --binary (for the ceiling: nothing, it echoes any message)
+	maxMsg  int64  // wsgate's and the ceiling's --max-message-size; -1: default
+	connect string // HOST:PORT of a TCP server: wsgate --connect tcp:HOST:PORT instead of cat; websockify's target
 }
 
 // hasChildren reports whether the server runs a child per connection.
@@ -79,13 +80,21 @@ func startServer(sp spec) (*server, error) {
 		if sp.maxMsg >= 0 {
 			args = append(args, "--max-message-size", strconv.FormatInt(sp.maxMsg, 10))
 		}
-		args = append(args, catPath)
-	case websocketd:
+		if sp.connect != "" {
+			args = append(args, "--connect", "tcp:"+sp.connect)
+		} else {
+			args = append(args, catPath)
+		}
+	case websocketd, websockify:
 		p, err := freePort()
 		if err != nil {
 			return nil, err
 		}
 		port = p
+		if sp.name == websockify {
+			args = []string{websockifyPath, "127.0.0.1:" + strconv.Itoa(port), sp.connect}
+			break
+		}
 		args = []string{websocketdPath, "--port=" + strconv.Itoa(port), "--address=127.0.0.1"}
 		if sp.binary {
 			args = append(args, "--binary")
@@ -112,9 +121,10 @@ func startServer(sp spec) (*server, error) {
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // ^C of make stays with us
 	// wsgate and the ceiling say where they listen on stdout; websocketd
-	// says nothing there, so it is dialled until it answers.
+	// and websockify say nothing there, so they are dialled until they
+	// answer.
 	var proc *launch.Server
-	if sp.name == websocketd {
+	if port != 0 {
 		proc, err = launch.StartAt(cmd, fmt.Sprintf("127.0.0.1:%d", port), 10*time.Second)
 	} else {
 		proc, err = launch.Start(cmd, 10*time.Second)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"time"
 )
 
@@ -29,13 +30,21 @@ type Conn struct {
 // DialConn connects to a ws:// URL and completes the opening handshake
 // within timeout.
 func DialConn(rawURL string, timeout time.Duration) (*Conn, error) {
-	nc, br, _, err := Dial(rawURL, NewKey(), nil, timeout)
+	c, _, err := DialConnWith(rawURL, nil, timeout)
+	return c, err
+}
+
+// DialConnWith is DialConn with extra request headers (a subprotocol
+// offer, for example); it also returns the server's 101 response, whose
+// headers say what the server chose.
+func DialConnWith(rawURL string, extra []Header, timeout time.Duration) (*Conn, *http.Response, error) {
+	nc, br, resp, err := Dial(rawURL, NewKey(), extra, timeout)
 	if err != nil {
-		return nil, fmt.Errorf("handshake with %s: %w", rawURL, err)
+		return nil, resp, fmt.Errorf("handshake with %s: %w", rawURL, err)
 	}
 	var seed [8]byte
 	rand.Read(seed[:])
-	return &Conn{NetConn: nc, Reader: br, rand: binary.LittleEndian.Uint64(seed[:]) | 1}, nil
+	return &Conn{NetConn: nc, Reader: br, rand: binary.LittleEndian.Uint64(seed[:]) | 1}, resp, nil
 }
 
 // nextMask returns a fresh masking key (xorshift: a test client needs no
