@@ -22,7 +22,12 @@ type host interface {
 }
 
 // newHost picks the host of a configuration.
-func newHost(*Server) host { return ownBackend{} }
+func newHost(s *Server) host {
+	if s.cfg.Shared || s.cfg.Mode == MuxMode {
+		return newRoomHost(s) // room.go
+	}
+	return ownBackend{}
+}
 
 // ownBackend gives every connection a backend of its own.
 type ownBackend struct{}

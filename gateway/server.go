@@ -71,7 +71,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Mode.spec().pipeSize > 0 && !process.CanResizePipes {
 		s.log.Info("this system cannot size pipes (Linux can): programs get the default pipe size")
 	}
-	for _, step := range []func() error{s.newRouters, s.newPages, s.newSecurity, s.newHeaders} {
+	for _, step := range []func() error{s.newRouters, s.newPages, s.newSecurity, s.newHeaders, s.checkRooms} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -243,6 +243,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		go sess.shutdown()
 	}
 	s.mu.Unlock()
+	if rooms, ok := s.host.(*roomHost); ok {
+		rooms.shutdown() // rooms lingering with no client
+	}
 	err := s.http.Shutdown(ctx)
 	if s.redirect != nil {
 		s.redirect.Shutdown(ctx)
