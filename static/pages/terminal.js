@@ -6,6 +6,7 @@
 // changes, {"type":"pause"} and {"type":"resume"} for flow control.
 // Server to client: terminal output in binary messages, then a close frame
 // whose code (1000, or 1011 with "exit status N" / "signal NAME") is shown.
+// With --shared, also text messages of who is attached (showPresence).
 "use strict";
 (() => {
   const statusEl = document.getElementById("status");
@@ -126,6 +127,25 @@
     }
   }
 
+  // showPresence shows who shares the terminal (--terminal --shared):
+  // {"type":"presence","you":ID,"clients":[{"id":ID,"writer":BOOL},...]}.
+  // It reports false for any other text message.
+  function showPresence(text) {
+    let msg;
+    try { msg = JSON.parse(text); } catch (e) { return false; }
+    if (!msg || msg.type !== "presence" || !Array.isArray(msg.clients)) return false;
+    const me = msg.clients.find((c) => c.id === msg.you);
+    const others = msg.clients.length - 1;
+    const who = document.getElementById("who");
+    who.textContent = (others > 0 ? others + " other" + (others > 1 ? "s" : "") + " attached · " : "alone · ") +
+      (me && me.writer ? "you may type" : "view only");
+    who.title = msg.clients.map((c) => c.id + (c.writer ? " (writer)" : " (viewer)") + (c.id === msg.you ? " ← you" : "")).join("\n");
+    who.dataset.writer = me && me.writer ? "yes" : "no";
+    who.dataset.clients = String(msg.clients.length);
+    term.options.disableStdin = !(me && me.writer);
+    return true;
+  }
+
   function describeClose(ev) {
     let text = "connection closed: code " + ev.code;
     if (ev.reason) text += " (" + ev.reason + ")";
@@ -143,6 +163,7 @@
       refit();
     };
     socket.onmessage = (ev) => {
+      if (typeof ev.data === "string" && showPresence(ev.data)) return;
       output(typeof ev.data === "string" ? ev.data : new Uint8Array(ev.data));
     };
     socket.onclose = (ev) => {
