@@ -39,7 +39,7 @@ type bridge struct {
 	// room is the room of a program shared by the clients of a path
 	// (--shared, --mux; room.go); nil for a program of one's own.
 	room *room
-	flow    flowGate   // pauses the reading of output (terminal mode)
+	flow flowGate // pauses the reading of output (terminal mode)
 	// stderr holds the program's stderr lines for the client, in a mode
 	// with stderrMessages; nil otherwise.
 	stderr *stderrQueue
@@ -84,13 +84,9 @@ func newBridge(srv *Server, be backend, out outlet, stderr *stderrQueue, log *sl
 	return b
 }
 
-// attach attaches conn to the bridge, and starts reading the output with
+// attachClient attaches c (its connection, log and id set) to the
+// bridge, and starts reading the output with
 // the first attach, so that no output is read before a client is there.
-func (b *bridge) attach(conn *wsio.Conn, log *slog.Logger) *client {
-	return b.attachClient(&client{conn: conn, log: log})
-}
-
-// attachClient is attach for a client whose id is set.
 func (b *bridge) attachClient(c *client) *client {
 	c.bridge = b
 	c.input = b.input

@@ -39,7 +39,7 @@ import (
 // logged and skipped: it never stops the room.
 var muxMode = mode{
 	name:   "mux",
-	page:   static.ConsolePage,
+	page:   static.ChatPage,
 	input:  inputMux,
 	output: outputMux,
 }

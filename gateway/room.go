@@ -65,7 +65,7 @@ type room struct {
 	// lingerRound tells a linger timer that fired late from the one that
 	// is set now.
 	lingerRound int
-	over    bool        // stopping: nobody joins any more
+	over        bool // stopping: nobody joins any more
 
 	mu    sync.Mutex
 	sizes map[*client]process.Size // terminal windows, by client (--terminal)
