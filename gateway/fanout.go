@@ -39,7 +39,7 @@ type outMessage struct {
 // member is one client of a room with its queue and writer.
 type member struct {
 	c     *client
-	queue chan outMessage
+	queue chan *outMessage
 	gone  chan struct{} // closed on detach or when dropped: the writer leaves
 }
 
@@ -55,12 +55,12 @@ func (f *fanout) attach(c *client) {
 	if f.replay != nil {
 		old = f.replay.messages()
 	}
-	m := &member{c: c, queue: make(chan outMessage, f.queue+len(old)+1), gone: make(chan struct{})}
-	for _, msg := range old {
-		m.queue <- msg
+	m := &member{c: c, queue: make(chan *outMessage, f.queue+len(old)+1), gone: make(chan struct{})}
+	for i := range old {
+		m.queue <- &old[i]
 	}
 	if f.ended != nil {
-		m.queue <- *f.ended
+		m.queue <- f.ended
 	}
 	f.member = append(f.member, m)
 	f.byID[c.id] = m
@@ -93,10 +93,10 @@ func (f *fanout) remove(c *client) *member {
 
 // send is the program's message to every client, and to the replay.
 func (f *fanout) send(op ws.OpCode, p []byte) {
-	msg := outMessage{op: op, p: bytes.Clone(p)}
+	msg := &outMessage{op: op, p: bytes.Clone(p)}
 	f.mu.Lock()
 	if f.replay != nil {
-		f.replay.add(msg)
+		f.replay.add(*msg)
 	}
 	ms := slices.Clone(f.member)
 	f.mu.Unlock()
@@ -107,7 +107,7 @@ func (f *fanout) send(op ws.OpCode, p []byte) {
 // that name no client.
 func (f *fanout) sendTo(ids []string, op ws.OpCode, p []byte) (unknown []string) {
 	ms, unknown := f.lookup(ids)
-	f.deliver(ms, outMessage{op: op, p: bytes.Clone(p)})
+	f.deliver(ms, &outMessage{op: op, p: bytes.Clone(p)})
 	return unknown
 }
 
@@ -115,7 +115,7 @@ func (f *fanout) sendTo(ids []string, op ws.OpCode, p []byte) (unknown []string)
 // reports false when no such client is attached.
 func (f *fanout) closeOne(id string, code ws.StatusCode, reason string) bool {
 	ms, _ := f.lookup([]string{id})
-	f.deliver(ms, outMessage{op: ws.OpClose, code: code, reason: reason})
+	f.deliver(ms, &outMessage{op: ws.OpClose, code: code, reason: reason})
 	return len(ms) > 0
 }
 
@@ -140,7 +140,7 @@ const tooSlowAfter = time.Second
 
 // deliver queues msg for each of ms; a client whose queue stays full for
 // tooSlowAfter is closed with 1008 "too slow", and the others go on.
-func (f *fanout) deliver(ms []*member, msg outMessage) {
+func (f *fanout) deliver(ms []*member, msg *outMessage) {
 	var deadline *time.Timer
 	expired := false
 	for _, m := range ms {
@@ -196,7 +196,7 @@ func (f *fanout) closeAll(code ws.StatusCode, reason string) {
 	f.ended = &outMessage{op: ws.OpClose, code: code, reason: reason}
 	for _, m := range f.member {
 		select {
-		case m.queue <- *f.ended:
+		case m.queue <- f.ended:
 		default: // full: a close frame goes first
 			go m.c.conn.CloseWith(code, reason)
 		}
@@ -226,7 +226,7 @@ func (f *fanout) clients() []*client {
 func (m *member) write() {
 	conn := m.c.conn
 	for {
-		var msg outMessage
+		var msg *outMessage
 		select {
 		case msg = <-m.queue:
 		case <-m.gone:
