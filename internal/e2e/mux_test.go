@@ -54,10 +54,10 @@ func TestMuxEventsAddressedSendsAndMalformedLines(t *testing.T) {
 		}
 	}
 	compatSend(t, a, "to "+idB+" for b only")
-	compatSend(t, b, "to "+idA+","+idB+" for both")
 	if _, got := compatRead(t, b); got != "for b only" {
 		t.Fatalf("b got %q, want the message addressed to it", got)
 	}
+	compatSend(t, b, "to "+idA+","+idB+" for both")
 	for _, c := range []*websocket.Conn{a, b} {
 		if _, got := compatRead(t, c); got != "for both" {
 			t.Fatalf("got %q, want the message addressed to both (a must not see \"for b only\")", got)
