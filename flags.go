@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
 
+	"wsgate/gateway"
 	"wsgate/static"
 	"wsgate/wsio"
 )
@@ -38,6 +39,7 @@ const (
 	catServe   = "Serving"
 	catProcess = "Programs"
 	catMode    = "Modes"
+	catShared  = "Shared programs"
 	catProto   = "Protocol"
 	catSecure  = "Security"
 	catLog     = "Logging"
@@ -120,6 +122,18 @@ func settings() []cli.Flag {
 			Usage: "line mode on a pseudo-terminal, so the program line-buffers its output (no echo, \\n endings)"}),
 		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "terminal", Category: catMode,
 			Usage: "an interactive terminal (shell, vi, top) for the browser page or the documented protocol"}),
+		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "mux", Category: catMode,
+			Usage: "one program per URL path serves every client of it itself, through JSON lines on stdin and stdout (open, message and close events; to/data and close commands)"}),
+		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "shared", Category: catShared,
+			Usage: "one program per URL path, every client of the path attached to it: input from each client whole, output to all"}),
+		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "linger", Category: catShared,
+			Usage: "with --shared or --mux, stop a program `DURATION` after its last client left (0: at once)"}),
+		altsrc.NewStringFlag(&cli.StringFlag{Name: "shared-input", Value: "all", Category: catShared,
+			Usage: "with --shared, who may write: `WHO` all, first (the client attached longest) or none (output only)"}),
+		altsrc.NewIntFlag(&cli.IntFlag{Name: "replay", Category: catShared,
+			Usage: "with --shared, a joining client first gets the last `N` messages (--terminal: the last N KiB of output)"}),
+		altsrc.NewIntFlag(&cli.IntFlag{Name: "client-queue", Value: gateway.DefaultClientQueue, Category: catShared,
+			Usage: "with --shared or --mux, the most messages waiting for one client (`N`); a client that falls further behind is closed with 1008 \"too slow\""}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "connect", Category: catMode,
 			Usage: "instead of a COMMAND, bridge each connection to its own connection to the server at `ADDRESS` (tcp:HOST:PORT or unix:PATH), in --framing raw unless set"}),
 		altsrc.NewBoolFlag(&cli.BoolFlag{Name: "connect-proxy-protocol", Category: catMode,

@@ -253,6 +253,7 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 	if cfg.Mode, err = modeFromFlags(c); err != nil {
 		return cfg, err
 	}
+	sharedFromFlags(c, &cfg)
 	if err := pingFromFlags(c, &cfg); err != nil {
 		return cfg, err
 	}
@@ -299,13 +300,31 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 	return cfg, nil
 }
 
+// sharedFromFlags applies --shared and its companions; gateway.New checks
+// them against the mode. Flags left unset stay zero, so that New can tell
+// that they were given without --shared.
+func sharedFromFlags(c *cli.Context, cfg *gateway.Config) {
+	cfg.Shared = c.Bool("shared")
+	cfg.Linger = c.Duration("linger")
+	cfg.Replay = c.Int("replay")
+	if c.IsSet("shared-input") {
+		cfg.SharedInput = gateway.SharedInput(c.String("shared-input"))
+	}
+	if c.IsSet("client-queue") {
+		cfg.ClientQueue = c.Int("client-queue")
+		if cfg.ClientQueue == 0 {
+			cfg.ClientQueue = -1 // refused by New: a queue holds at least one message
+		}
+	}
+}
+
 // modeFromFlags picks the mode; the mode flags exclude each other.
 func modeFromFlags(c *cli.Context) (gateway.Mode, error) {
 	mode, chosen := gateway.LineMode, ""
 	for _, m := range []struct {
 		flag string
 		mode gateway.Mode
-	}{{"binary", gateway.BinaryMode}, {"pty", gateway.PTYMode}, {"terminal", gateway.TerminalMode}} {
+	}{{"binary", gateway.BinaryMode}, {"pty", gateway.PTYMode}, {"terminal", gateway.TerminalMode}, {"mux", gateway.MuxMode}} {
 		if !c.Bool(m.flag) {
 			continue
 		}

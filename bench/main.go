@@ -112,6 +112,12 @@ func run() int {
 	if wsgatePath, err = filepath.Abs(wsgatePath); err != nil {
 		return fatal("%v", err)
 	}
+	if *flagFanout > 0 { // fanout.go: wsgate alone
+		if catPath, err = exec.LookPath(*flagCat); err != nil {
+			return fatal("%v", err)
+		}
+		return runFanout(*flagFanout)
+	}
 	if websocketdPath, err = exec.LookPath(*flagWebsocketd); err != nil {
 		return fatal("websocketd: %v (Debian: apt-get install websocketd)", err)
 	}

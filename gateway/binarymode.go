@@ -26,7 +26,7 @@ var binaryMode = mode{
 // boundaries; a larger one streams through as it arrives, without being
 // held whole.
 func inputBytes(c *client) error {
-	in := &messageInput{stdin: c.bridge.input}
+	in := &messageInput{stdin: c.input}
 	c.conn.OnReadWait(in.onReadWait)
 	for {
 		c.conn.AwaitData()
@@ -36,6 +36,7 @@ func inputBytes(c *client) error {
 		if err != nil {
 			return err
 		}
+		c.input.endMessage()
 	}
 }
 
@@ -50,7 +51,7 @@ const wholeMessageSize = 64 << 10
 // Messages are therefore never joined in one write either, at the cost of a
 // write per message.
 type messageInput struct {
-	stdin     *inputSink
+	stdin     programInput
 	inMessage bool
 	written   int // bytes of the current message so far
 }

@@ -36,7 +36,10 @@ type bridge struct {
 	backend backend
 	log     *slog.Logger
 	input   *inputSink // the program's stdin, written by the clients' input pumps
-	flow    flowGate   // pauses the reading of output (terminal mode)
+	// room is the room of a program shared by the clients of a path
+	// (--shared, --mux; room.go); nil for a program of one's own.
+	room *room
+	flow flowGate // pauses the reading of output (terminal mode)
 	// stderr holds the program's stderr lines for the client, in a mode
 	// with stderrMessages; nil otherwise.
 	stderr *stderrQueue
@@ -52,6 +55,11 @@ type client struct {
 	conn   *wsio.Conn
 	log    *slog.Logger
 	bridge *bridge
+	// input is where the client's messages go: the bridge's input, or
+	// in a room the client's own buffer of whole messages.
+	input programInput
+	// id names the client in a room: the session's id (UNIQUE_ID).
+	id string
 	// broken is set once a write to the client failed: its output is
 	// dropped from then on, and its input pump will see the failure.
 	broken atomic.Bool
@@ -65,7 +73,7 @@ func newBridge(srv *Server, be backend, out outlet, stderr *stderrQueue, log *sl
 		mode:    srv.cfg.Mode.spec(),
 		backend: be,
 		log:     log,
-		input:   newInputSink(be.input(), log),
+		input:   newInputSink(be, log),
 		stderr:  stderr,
 		out:     out,
 		done:    make(chan struct{}),
@@ -76,10 +84,15 @@ func newBridge(srv *Server, be backend, out outlet, stderr *stderrQueue, log *sl
 	return b
 }
 
-// attach attaches conn to the bridge, and starts reading the output with
+// attachClient attaches c (its connection, log and id set) to the
+// bridge, and starts reading the output with
 // the first attach, so that no output is read before a client is there.
-func (b *bridge) attach(conn *wsio.Conn, log *slog.Logger) *client {
-	c := &client{conn: conn, log: log, bridge: b}
+func (b *bridge) attachClient(c *client) *client {
+	c.bridge = b
+	c.input = b.input
+	if b.room != nil {
+		c.input = b.room.inputOf(c)
+	}
 	b.out.attach(c)
 	b.startOutput.Do(func() { go b.pumpOutput() })
 	return c
@@ -193,12 +206,13 @@ func (b *bridge) finish() {
 }
 
 // wait returns once the output pump has finished (if it ever started),
-// then releases the backend (process.Child.Wait). Call it after the
-// backend was stopped.
+// then releases the backend (process.Child.Wait) and its fork slot. Call
+// it once, after the backend was stopped.
 func (b *bridge) wait() {
 	b.startOutput.Do(func() { close(b.done) }) // never attached: no pump
 	<-b.done
 	b.backend.release()
+	b.srv.forks.release() // taken in startBackend
 }
 
 // outputMessageSize is the largest output message of a mode that would

@@ -66,10 +66,17 @@ type Config struct {
 	Containment *process.Containment
 	Limits      process.Limits // per connection; they need cgroups (Containment.Check)
 
-	Mode      Mode
-	ChunkSize int    // largest binary message of output in BinaryMode
-	Term      string // TERM for the pseudo-terminal modes
-	Locale    string // LANG for programs: "" picks one on a terminal (locale.go), "none" never sets it
+	Mode Mode
+	// Shared runs one program per URL path for all its clients (room.go);
+	// MuxMode always does.
+	Shared      bool
+	Linger      time.Duration // how long a room's program outlives its last client
+	SharedInput SharedInput   // who may write to a --shared program; "" is all
+	Replay      int           // messages (terminal: KiB) a joining client gets first
+	ClientQueue int           // messages queued per client of a room; 0: DefaultClientQueue
+	ChunkSize   int           // largest binary message of output in BinaryMode
+	Term        string        // TERM for the pseudo-terminal modes
+	Locale      string        // LANG for programs: "" picks one on a terminal (locale.go), "none" never sets it
 
 	HandshakeTimeout time.Duration // for the request headers of the upgrade
 	PingInterval     time.Duration // 0: never ping

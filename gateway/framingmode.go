@@ -40,7 +40,7 @@ func framedMode(name string) mode {
 // as one frame. A message the framing cannot carry (a NUL byte in nul
 // framing) closes the connection with 1007.
 func inputFrames(c *client, f framing.Framing) error {
-	enc := f.NewEncoder(c.bridge.input)
+	enc := f.NewEncoder(c.input)
 	return c.readMessages(func(op ws.OpCode, p []byte) {
 		if err := enc.Encode(p); err != nil {
 			c.log.Info("message cannot be framed; closing with 1007", "framing", f.Name, "err", err)

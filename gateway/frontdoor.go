@@ -80,10 +80,10 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 	return user, ok
 }
 
-// serveUpgrade admits the upgrade (unless draining), takes a fork slot,
-// starts the backend, completes the handshake and hands the connection to
-// a session. The admission and the slot are taken here; once the session
-// has them, runSession gives them back, whatever happens after.
+// serveUpgrade admits the upgrade (unless draining), has the host start
+// the backend (taking a fork slot, see startBackend), completes the handshake and hands the connection to
+// a session. The admission is taken here; once the session has it,
+// runSession gives it back, whatever happens after.
 //
 // The backend starts before the handshake completes, so that one that
 // cannot start gets an HTTP answer the client can act on (503 with
@@ -95,16 +95,8 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, ep endpoin
 		s.refuseDraining(w, r)
 		return
 	}
-	if !s.forks.acquire() {
-		s.leave()
-		s.log.Warn("upgrade refused: --maxforks reached", "remote", r.RemoteAddr, "path", r.URL.Path, "maxforks", s.cfg.MaxForks)
-		s.cfg.Metrics.Refused(metrics.ReasonMaxForks)
-		http.Error(w, fmt.Sprintf("too many connections: %d programs are running (--maxforks)", s.cfg.MaxForks), http.StatusTooManyRequests)
-		return
-	}
 	sess := s.upgrade(w, r, ep, remoteUser)
 	if sess == nil {
-		s.forks.release()
 		s.leave()
 		return
 	}
@@ -133,6 +125,12 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ep endpoint, re
 	if errors.As(err, &refused) {
 		sess.log.Info("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "status", refused.status, "reason", refused.msg)
 		http.Error(w, refused.msg, refused.status)
+		return nil
+	}
+	if errors.Is(err, errMaxForks) {
+		s.log.Warn("upgrade refused: --maxforks reached", "remote", r.RemoteAddr, "path", r.URL.Path, "maxforks", s.cfg.MaxForks)
+		s.cfg.Metrics.Refused(metrics.ReasonMaxForks)
+		http.Error(w, fmt.Sprintf("too many connections: %d programs are running (--maxforks)", s.cfg.MaxForks), http.StatusTooManyRequests)
 		return nil
 	}
 	if err != nil {
@@ -178,9 +176,9 @@ func startFailure(s *Server, status int) string {
 	return what
 }
 
-// runSession lives one upgraded connection. The fork slot is given back
-// once the backend is gone and before the access line: whoever sees the
-// line may connect again. The admission ends last, after the access line,
+// runSession lives one upgraded connection. The fork slot of a backend
+// of its own is given back (bridge.wait) once the backend is gone and
+// before the access line: whoever sees the line may connect again. The admission ends last, after the access line,
 // so that a drain that ends with it has every line logged.
 func (s *Server) runSession(sess *session) {
 	defer s.leave()
@@ -189,12 +187,10 @@ func (s *Server) runSession(sess *session) {
 		sess.conn.CloseWith(ws.StatusGoingAway, "server shutting down")
 		sess.drainAndClose()
 		sess.abandon()
-		s.forks.release()
 		s.untrack(sess)
 		return
 	}
-	sess.run()
-	s.forks.release()
+	sess.run() // the host gave the fork slot back with the backend
 	sess.logEnd()
 	s.untrack(sess)
 }

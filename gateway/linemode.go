@@ -41,7 +41,7 @@ var newline = []byte{'\n'}
 // On a pseudo-terminal each line is escaped so that no byte acts as a
 // control character. A binary message closes the connection with 1003.
 func inputLines(c *client) error {
-	stdin := c.bridge.input
+	stdin := c.input
 	onTerminal := c.bridge.mode.terminal == process.LineTerminal
 	var escaped []byte
 	return c.readMessages(func(op ws.OpCode, p []byte) {

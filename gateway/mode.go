@@ -27,6 +27,9 @@ const (
 	// either stream wrapped in websocketd's JSON (--passstderr,
 	// passstderr.go).
 	PassStderrMode
+	// MuxMode: one program serves every client of a path through JSON
+	// lines (--mux, muxmode.go); it always runs in a room (room.go).
+	MuxMode
 )
 
 // mode is what differs between modes: everything else (starting the
@@ -66,6 +69,7 @@ var modes = [...]*mode{
 	LengthMode:     &lengthMode,
 	NULMode:        &nulMode,
 	PassStderrMode: &passStderrMode,
+	MuxMode:        &muxMode,
 }
 
 func (m Mode) spec() *mode { return modes[m] }

@@ -224,6 +224,7 @@ func (k *resumable) attach(c *client) {
 	}
 	if again {
 		k.renewInput()
+		c.input = k.bridge.input // attachClient gave it the old one
 	}
 	k.mu.Lock()
 	a := &attachment{c: c, next: k.pendingSeen + 1, detached: make(chan struct{})}
@@ -265,7 +266,7 @@ func (k *resumable) renewInput() {
 	case *socketBackend:
 		be.conn.SetWriteDeadline(time.Time{})
 	}
-	b.input = newInputSink(b.backend.input(), b.log)
+	b.input = newInputSink(b.backend, b.log)
 }
 
 func (k *resumable) detach(c *client) {

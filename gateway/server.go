@@ -71,7 +71,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Mode.spec().pipeSize > 0 && !process.CanResizePipes {
 		s.log.Info("this system cannot size pipes (Linux can): programs get the default pipe size")
 	}
-	for _, step := range []func() error{s.newRouters, s.newPages, s.newSecurity, s.newHeaders} {
+	for _, step := range []func() error{s.newRouters, s.newPages, s.newSecurity, s.newHeaders, s.checkRooms} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -244,7 +244,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	if h, ok := s.host.(hostShutdown); ok {
-		h.shutdown() // programs that no connection is attached to (--resume)
+		h.shutdown() // programs no connection is attached to: --resume's detached, rooms lingering
 	}
 	err := s.http.Shutdown(ctx)
 	if s.redirect != nil {

@@ -3,6 +3,7 @@ package gateway
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -40,6 +41,8 @@ type session struct {
 	// stderrLog logs the program's stderr lines, from the shared stderr
 	// reader's goroutine; it gains the pid once the program has one.
 	stderrLog atomic.Pointer[slog.Logger]
+	// client is the connection as attached to the bridge, once it is.
+	client atomic.Pointer[client]
 	// stderrOut takes the stderr lines that go to the client too, in a
 	// mode with stderrMessages; nil otherwise.
 	stderrOut *stderrQueue
@@ -69,7 +72,25 @@ func newSession(srv *Server, r *http.Request, ep endpoint, remoteUser string) *s
 
 // startBackend starts a backend for the session's request: a connection
 // to the --connect server, or the endpoint's program.
+//
+// --maxforks counts backends, not connections: the slot is taken here and
+// given back when the backend is released (bridge.wait), the one place
+// each. errMaxForks says that none is free.
 func (s *session) startBackend(r *http.Request) (backend, error) {
+	if !s.srv.forks.acquire() {
+		return nil, errMaxForks
+	}
+	be, err := s.startOwnBackend(r)
+	if err != nil {
+		s.srv.forks.release()
+	}
+	return be, err
+}
+
+// errMaxForks refuses a backend when --maxforks are running.
+var errMaxForks = errors.New("--maxforks reached")
+
+func (s *session) startOwnBackend(r *http.Request) (backend, error) {
 	if s.srv.cfg.Connect != "" {
 		return s.dialBackend(r)
 	}
@@ -92,7 +113,8 @@ func (s *session) run() {
 	s.log.Debug("connected", "remote", s.remote, "path", s.path)
 	b := s.bridge
 	defer s.srv.host.close(s, b)
-	c := b.attach(s.conn, s.log)
+	c := b.attachClient(&client{conn: s.conn, log: s.log, id: s.id})
+	s.client.Store(c)
 	defer b.detach(c)
 	defer s.conn.Close()
 	defer recoverPanic(s.conn, s.log, "session")
@@ -137,7 +159,11 @@ func (s *session) shutdown() {
 // abortInput makes a write to the backend's input that is blocked (the
 // program does not read it) fail at once, so that the input pump can
 // notice that the connection is over. Safe from any goroutine.
-func (s *session) abortInput() { s.bridge.backend.abortInput() }
+func (s *session) abortInput() {
+	if c := s.client.Load(); c != nil { // before the attach no input pump writes
+		c.input.abort()
+	}
+}
 
 // startProgram runs the endpoint's program with the request's CGI
 // environment, on the mode's terminal and pipes. Once the program exits,

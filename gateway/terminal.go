@@ -51,7 +51,7 @@ const terminalOutputSize = 32 << 10
 func inputKeys(c *client) error {
 	return c.readMessages(func(op ws.OpCode, p []byte) {
 		if op == ws.OpBinary {
-			c.bridge.input.Write(p)
+			c.input.Write(p)
 		} else if err := c.terminalCommand(p); err != nil {
 			c.log.Info("bad terminal command; closing with 1003", "err", err)
 			c.conn.CloseWith(ws.StatusUnsupportedData, err.Error())
@@ -67,8 +67,11 @@ func (c *client) terminalCommand(p []byte) error {
 	b := c.bridge
 	switch cmd.Type {
 	case "input":
-		b.input.Write([]byte(cmd.Data))
+		c.input.Write([]byte(cmd.Data))
 	case "resize":
+		if b.room != nil { // shared: the smallest of the writers' windows
+			return b.room.resize(c, process.Size{Cols: cmd.Cols, Rows: cmd.Rows})
+		}
 		tty, ok := terminalOf(b.backend)
 		if !ok {
 			return fmt.Errorf("resize: no terminal")
@@ -77,7 +80,9 @@ func (c *client) terminalCommand(p []byte) error {
 			return fmt.Errorf("resize: %v", err)
 		}
 	case "pause":
-		b.flow.pause()
+		if b.room == nil { // shared: a slow client is closed, never waited for
+			b.flow.pause()
+		}
 	case "resume":
 		b.flow.resume()
 	default:

@@ -22,6 +22,7 @@ const AssetPrefix = "/.wsgate/"
 const (
 	ConsolePage  = "console.html"  // send lines, see messages: for the message modes
 	TerminalPage = "terminal.html" // a terminal emulator: for --terminal
+	ChatPage     = "chat.html"     // lines in, lines out, for a room: for --mux
 )
 
 // Builtin serves the built-in pages: the front page (ConsolePage or

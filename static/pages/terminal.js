@@ -9,6 +9,7 @@
 // When the server has --resume, the connection is resumable
 // (wsgate.resumable): a lost connection is taken back on its own, and a
 // reload of the page returns to the same program with its output replayed.
+// With --shared, also text messages of who is attached (showPresence).
 "use strict";
 (() => {
   const statusEl = document.getElementById("status");
@@ -130,6 +131,25 @@
     }
   }
 
+  // showPresence shows who shares the terminal (--terminal --shared):
+  // {"type":"presence","you":ID,"clients":[{"id":ID,"writer":BOOL},...]}.
+  // It reports false for any other text message.
+  function showPresence(text) {
+    let msg;
+    try { msg = JSON.parse(text); } catch (e) { return false; }
+    if (!msg || msg.type !== "presence" || !Array.isArray(msg.clients)) return false;
+    const me = msg.clients.find((c) => c.id === msg.you);
+    const others = msg.clients.length - 1;
+    const who = document.getElementById("who");
+    who.textContent = (others > 0 ? others + " other" + (others > 1 ? "s" : "") + " attached · " : "alone · ") +
+      (me && me.writer ? "you may type" : "view only");
+    who.title = msg.clients.map((c) => c.id + (c.writer ? " (writer)" : " (viewer)") + (c.id === msg.you ? " ← you" : "")).join("\n");
+    who.dataset.writer = me && me.writer ? "yes" : "no";
+    who.dataset.clients = String(msg.clients.length);
+    term.options.disableStdin = !(me && me.writer);
+    return true;
+  }
+
   function describeClose(ev) {
     let text = "connection closed: code " + ev.code;
     if (ev.reason) text += " (" + ev.reason + ")";
@@ -147,6 +167,7 @@
         if (paused) sendCommand({ type: "pause" }); // a new connection starts unpaused
       },
       message(data) {
+        if (typeof data === "string" && showPresence(data)) return;
         output(typeof data === "string" ? data : new Uint8Array(data));
       },
       // The output missed would have drawn part of the screen: start from a
