@@ -63,24 +63,9 @@ func measureChurn(s *server, n, par int, settle, limit time.Duration) (figures, 
 // churn runs n connect-echo-close cycles, par at a time, and returns the
 // first errors.
 func churn(ctx context.Context, url string, n, par int) error {
-	errs := make([]error, n)
-	sem := make(chan struct{}, par)
-	var wg sync.WaitGroup
-	for i := range n {
-		sem <- struct{}{}
-		if ctx.Err() != nil {
-			<-sem
-			errs[i] = fmt.Errorf("%d connections not tried: %w", n-i, ctx.Err())
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			errs[i] = churnOne(ctx, url, i)
-		}()
-	}
-	wg.Wait()
+	errs := forEachBounded(ctx, n, par, func(i int) error {
+		return churnOne(ctx, url, i)
+	})
 	return firstErrors(errs, 3)
 }
 

@@ -84,6 +84,15 @@ type fanClient struct {
 	last atomic.Int64 // the number of the last broadcast received
 }
 
+// fanout is the clients of one wsgate in the measurement: each signals
+// on arrived when a newer broadcast reaches it.
+type fanout struct {
+	url     string
+	mu      sync.Mutex
+	clients []*fanClient
+	arrived chan struct{}
+}
+
 func measureFanout(args []string, n, rounds int) (figures, int, error) {
 	cmd := exec.Command(wsgatePath, append([]string{"--port", "0", "--address", "127.0.0.1", "--loglevel", "warn", "--ping-interval", "0"}, args...)...)
 	cmd.Stderr = os.Stderr
@@ -92,37 +101,8 @@ func measureFanout(args []string, n, rounds int) (figures, int, error) {
 		return nil, 0, err
 	}
 	defer srv.Stop(syscall.SIGTERM, 30*time.Second)
-	url := srv.Addrs.URL + "/"
-	var mu sync.Mutex
-	var clients []*fanClient
-	arrived := make(chan struct{}, n)
-	dialSome := func(k int) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		sem := make(chan struct{}, 50)
-		errs := make(chan error, k)
-		var wg sync.WaitGroup
-		for range k {
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				c, _, err := websocket.Dial(ctx, url, nil)
-				if err != nil {
-					errs <- err
-					return
-				}
-				fc := &fanClient{c: c}
-				mu.Lock()
-				clients = append(clients, fc)
-				mu.Unlock()
-				go fc.read(arrived)
-			})
-		}
-		wg.Wait()
-		close(errs)
-		return <-errs
-	}
-	if err := dialSome(10); err != nil {
+	fo := &fanout{url: srv.Addrs.URL + "/", arrived: make(chan struct{}, n)}
+	if err := fo.dial(10); err != nil {
 		return nil, 0, err
 	}
 	time.Sleep(time.Second)
@@ -130,8 +110,8 @@ func measureFanout(args []string, n, rounds int) (figures, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	dialErr := dialSome(n - 10)
-	reached := len(clients)
+	dialErr := fo.dial(n - 10)
+	reached := len(fo.clients)
 	if dialErr != nil && reached < n/10 {
 		return nil, reached, dialErr
 	}
@@ -144,36 +124,76 @@ func measureFanout(args []string, n, rounds int) (figures, int, error) {
 		"kib_conn": float64(loaded.RSSKiB-base.RSSKiB) / float64(reached-10),
 		"fds_conn": float64(loaded.fds-base.fds) / float64(reached-10),
 	}
-	var took []float64
-	for round := 1; round <= rounds; round++ {
-		for len(arrived) > 0 {
-			<-arrived
-		}
-		t0 := time.Now()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := clients[0].c.Write(ctx, websocket.MessageText, []byte(strconv.Itoa(round)))
-		for got := 0; err == nil && got < reached; got++ {
-			select {
-			case <-arrived:
-			case <-ctx.Done():
-				err = fmt.Errorf("broadcast %d reached %d clients of %d in 30s", round, got, reached)
-			}
-		}
-		cancel()
-		if err != nil {
-			return f, reached, err
-		}
-		took = append(took, float64(time.Since(t0).Microseconds())/1000)
+	took, err := fo.broadcast(rounds)
+	if err != nil {
+		return f, reached, err
 	}
 	slices.Sort(took)
 	f["p50_ms"], f["max_ms"] = took[len(took)/2], took[len(took)-1]
-	for _, fc := range clients {
+	for _, fc := range fo.clients {
 		fc.c.CloseNow()
 	}
 	if dialErr != nil {
 		return f, reached, fmt.Errorf("stopped short: %w", dialErr)
 	}
 	return f, reached, nil
+}
+
+// dial opens k more clients, 50 at a time, and returns one of the errors
+// of those it could not open.
+func (fo *fanout) dial(k int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	sem := make(chan struct{}, 50)
+	errs := make(chan error, k)
+	var wg sync.WaitGroup
+	for range k {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			c, _, err := websocket.Dial(ctx, fo.url, nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			fc := &fanClient{c: c}
+			fo.mu.Lock()
+			fo.clients = append(fo.clients, fc)
+			fo.mu.Unlock()
+			go fc.read(fo.arrived)
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// broadcast sends rounds numbered messages from the first client and
+// returns how long each took to reach every client (ms).
+func (fo *fanout) broadcast(rounds int) ([]float64, error) {
+	reached := len(fo.clients)
+	var took []float64
+	for round := 1; round <= rounds; round++ {
+		for len(fo.arrived) > 0 {
+			<-fo.arrived
+		}
+		t0 := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := fo.clients[0].c.Write(ctx, websocket.MessageText, []byte(strconv.Itoa(round)))
+		for got := 0; err == nil && got < reached; got++ {
+			select {
+			case <-fo.arrived:
+			case <-ctx.Done():
+				err = fmt.Errorf("broadcast %d reached %d clients of %d in 30s", round, got, reached)
+			}
+		}
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		took = append(took, float64(time.Since(t0).Microseconds())/1000)
+	}
+	return took, nil
 }
 
 func (fc *fanClient) read(arrived chan<- struct{}) {

@@ -161,34 +161,18 @@ func fillMessage(msg []byte, conn, seq int) {
 // it has closed.
 func openConns(ctx context.Context, url string, n, par int) ([]*websocket.Conn, []error) {
 	cs := make([]*websocket.Conn, n)
-	errs := make([]error, n)
-	sem := make(chan struct{}, par)
-	var wg sync.WaitGroup
-	for i := range n {
-		sem <- struct{}{}
-		if ctx.Err() != nil {
-			<-sem
-			errs[i] = fmt.Errorf("%d connections not tried: %w", n-i, ctx.Err())
-			break
+	errs := forEachBounded(ctx, n, par, func(i int) error {
+		c, err := dial(ctx, url)
+		if err != nil {
+			return fmt.Errorf("connection %d: dial: %w", i, err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			c, err := dial(ctx, url)
-			if err != nil {
-				errs[i] = fmt.Errorf("connection %d: dial: %w", i, err)
-				return
-			}
-			if err := echo(ctx, c, fmt.Appendf(nil, "hello from connection %d", i)); err != nil {
-				errs[i] = fmt.Errorf("connection %d: %w", i, err)
-				c.CloseNow()
-				return
-			}
-			cs[i] = c
-		}()
-	}
-	wg.Wait()
+		if err := echo(ctx, c, fmt.Appendf(nil, "hello from connection %d", i)); err != nil {
+			c.CloseNow()
+			return fmt.Errorf("connection %d: %w", i, err)
+		}
+		cs[i] = c
+		return nil
+	})
 	var open []*websocket.Conn
 	for _, c := range cs {
 		if c != nil {
@@ -212,47 +196,18 @@ func openConns(ctx context.Context, url string, n, par int) ([]*websocket.Conn, 
 func closeConns(cs []*websocket.Conn, par int) error {
 	const closeLimit = 60 * time.Second
 	deadline := time.Now().Add(closeLimit)
-	errs := make([]error, len(cs))
-	sem := make(chan struct{}, par)
-	var wg sync.WaitGroup
-	for i, c := range cs {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if time.Now().After(deadline) {
-				c.CloseNow()
-				errs[i] = fmt.Errorf("connection %d: not closed within %v", i, closeLimit)
-				return
-			}
-			if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
-				errs[i] = fmt.Errorf("close connection %d: %w", i, err)
-			}
-		}()
-	}
-	wg.Wait()
+	errs := forEachBounded(context.Background(), len(cs), par, func(i int) error {
+		c := cs[i]
+		if time.Now().After(deadline) {
+			c.CloseNow()
+			return fmt.Errorf("connection %d: not closed within %v", i, closeLimit)
+		}
+		if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
+			return fmt.Errorf("close connection %d: %w", i, err)
+		}
+		return nil
+	})
 	return firstErrors(errs, 3)
-}
-
-// firstErrors joins at most n of errs and says how many more there were.
-func firstErrors(errs []error, n int) error {
-	var out []error
-	more := 0
-	for _, e := range errs {
-		if e == nil {
-			continue
-		}
-		if len(out) < n {
-			out = append(out, e)
-		} else {
-			more++
-		}
-	}
-	if more > 0 {
-		out = append(out, fmt.Errorf("and %d more errors", more))
-	}
-	return errors.Join(out...)
 }
 
 // measureSpawn is the spawn floor: n times, fork+exec cat with three pipes

@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -63,23 +62,8 @@ func serveTLSForTest(t *testing.T, cfg Config) string {
 	t.Helper()
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg.CloseGrace, cfg.KillGrace = 100*time.Millisecond, 100*time.Millisecond
-	srv, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: srv, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
-	go hs.Serve(tls.NewListener(l, srv.http.TLSConfig))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		hs.Close()
-		srv.Shutdown(ctx)
-	})
-	return "wss://" + l.Addr().String() + "/"
+	_, addr := serveOnLoopback(t, cfg, true)
+	return "wss://" + addr + "/"
 }
 
 // dialEnv connects with the client certificate given (if any), trusting the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"os/exec"
 	"testing"
@@ -21,24 +20,8 @@ func startDrainable(t *testing.T, maxForks int) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{Command: []string{cat}, MaxForks: maxForks, Logger: slog.New(slog.DiscardHandler),
-		CloseGrace: 100 * time.Millisecond, KillGrace: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: srv}
-	go hs.Serve(l)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		hs.Close()
-		srv.Shutdown(ctx)
-	})
-	return srv, l.Addr().String()
+	return serveOnLoopback(t, Config{Command: []string{cat}, MaxForks: maxForks, Logger: slog.New(slog.DiscardHandler),
+		CloseGrace: 100 * time.Millisecond, KillGrace: 100 * time.Millisecond}, false)
 }
 
 func dialEcho(t *testing.T, ctx context.Context, addr string) *websocket.Conn {

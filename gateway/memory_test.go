@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"os/exec"
 	"runtime"
@@ -34,21 +33,11 @@ func TestAConnectionAllocatesLittle(t *testing.T) {
 	// At the Info level, as wsgate runs by default: Debug lines would
 	// count.
 	log := &lockedLog{}
-	srv, err := New(Config{
+	_, addr := serveOnLoopback(t, Config{
 		Command: []string{cat}, CloseGrace: 100 * time.Millisecond, KillGrace: 100 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelInfo})),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: srv}
-	go hs.Serve(l)
-	defer hs.Close()
-	url := "ws://" + l.Addr().String()
+	}, false)
+	url := "ws://" + addr
 
 	client := &http.Client{Transport: &http.Transport{}}
 	cycle := func() {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net"
-	"net/http"
 	"os/exec"
 	"strings"
 	"sync"
@@ -42,23 +40,8 @@ func serveForTest(t *testing.T, cfg Config) (string, *lockedLog) {
 	if cfg.CloseGrace == 0 {
 		cfg.CloseGrace, cfg.KillGrace = 100*time.Millisecond, 100*time.Millisecond
 	}
-	srv, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: srv}
-	go hs.Serve(l)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		hs.Close()
-		srv.Shutdown(ctx)
-	})
-	return "ws://" + l.Addr().String(), log
+	_, addr := serveOnLoopback(t, cfg, false)
+	return "ws://" + addr, log
 }
 
 func TestAPanicInASessionStaysInItsConnection(t *testing.T) {

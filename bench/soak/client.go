@@ -34,6 +34,21 @@ func dial(url string) (*client, error) {
 	return &client{nc: nc, br: br}, nil
 }
 
+// dialReady connects to url, a fault program that says "ready PID" before
+// anything else, and returns the client with the program's pid.
+func dialReady(url string) (*client, int, error) {
+	c, err := dial(url)
+	if err != nil {
+		return nil, 0, err
+	}
+	pid, err := c.readyPID()
+	if err != nil {
+		c.nc.Close()
+		return nil, 0, err
+	}
+	return c, pid, nil
+}
+
 // ended is how the server ended a connection, as the client saw it.
 type ended struct {
 	code   int    // the close frame's code; 0 without a close frame
@@ -51,11 +66,28 @@ func (e ended) String() string {
 	return e.how
 }
 
+// normalClose says whether the server answered the client's close with
+// 1000, as it must when its program was not at fault.
+func (e ended) normalClose() error {
+	if e.how != "close" || e.code != 1000 {
+		return fmt.Errorf("close answered with %v, want 1000", e)
+	}
+	return nil
+}
+
 // sendText sends one text message.
 func (c *client) sendText(s string) error {
 	c.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	_, err := c.nc.Write(wstest.TextFrame([]byte(s)).Encode())
 	return err
+}
+
+// echoed sends line and checks that the same comes back.
+func (c *client) echoed(line string) error {
+	if err := c.sendText(line); err != nil {
+		return err
+	}
+	return c.expect(line, 10*time.Second)
 }
 
 // next reads the next data frame before deadline, answering pings. The

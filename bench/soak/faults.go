@@ -63,8 +63,8 @@ func runEcho(s *soak, id int64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if e.how != "close" || e.code != 1000 {
-		return e.String(), fmt.Errorf("close answered with %v, want 1000", e)
+	if err := e.normalClose(); err != nil {
+		return e.String(), err
 	}
 	return "1000", nil
 }
@@ -76,10 +76,7 @@ func runCrash(s *soak, id int64) (string, error) {
 	}
 	defer c.nc.Close()
 	line := fmt.Sprintf("boom %d", id)
-	if err := c.sendText(line); err != nil {
-		return "", err
-	}
-	if err := c.expect(line, 10*time.Second); err != nil {
+	if err := c.echoed(line); err != nil {
 		return "", err
 	}
 	var partial string
@@ -112,15 +109,11 @@ func (s *soak) stoppedWithin() time.Duration { return s.closeGrace + time.Second
 func (s *soak) killedWithin() time.Duration { return s.closeGrace + s.killGrace + time.Second }
 
 func runCloseOut(s *soak, _ int64) (string, error) {
-	c, err := dial(s.url + "/closeout")
+	c, pid, err := dialReady(s.url + "/closeout")
 	if err != nil {
 		return "", err
 	}
 	defer c.nc.Close()
-	pid, err := c.readyPID()
-	if err != nil {
-		return "", err
-	}
 	// Nothing more comes, and the connection stays: the program runs.
 	if got, e, err := c.next(time.Now().Add(time.Second)); err == nil {
 		return "", fmt.Errorf("after the program closed its stdout: %q %v", got, e)
@@ -132,26 +125,19 @@ func runCloseOut(s *soak, _ int64) (string, error) {
 	if _, err := gone(pid, s.marker, s.stoppedWithin()); err != nil {
 		return e.String(), err
 	}
-	if e.how != "close" || e.code != 1000 {
-		return e.String(), fmt.Errorf("close answered with %v, want 1000", e)
+	if err := e.normalClose(); err != nil {
+		return e.String(), err
 	}
 	return e.String() + ", program stopped", nil
 }
 
 func runNoTerm(s *soak, id int64) (string, error) {
-	c, err := dial(s.url + "/noterm")
+	c, pid, err := dialReady(s.url + "/noterm")
 	if err != nil {
 		return "", err
 	}
 	defer c.nc.Close()
-	pid, err := c.readyPID()
-	if err != nil {
-		return "", err
-	}
-	if err := c.sendText(fmt.Sprint(id)); err != nil {
-		return "", err
-	}
-	if err := c.expect(fmt.Sprint(id), 10*time.Second); err != nil {
+	if err := c.echoed(fmt.Sprint(id)); err != nil {
 		return "", err
 	}
 	e, err := c.closeHandshake(10 * time.Second)
@@ -172,15 +158,11 @@ func runNoTerm(s *soak, id int64) (string, error) {
 // socket, and the client answers no ping. wsgate must drop it at the ping
 // timeout; the client then finds the end after the data in its buffers.
 func runFlood(s *soak, _ int64) (string, error) {
-	c, err := dial(s.url + "/flood")
+	c, pid, err := dialReady(s.url + "/flood")
 	if err != nil {
 		return "", err
 	}
 	defer c.nc.Close()
-	pid, err := c.readyPID()
-	if err != nil {
-		return "", err
-	}
 	bound := s.pingTimeout + s.stoppedWithin()
 	// Waits longer than the bound, to tell a late drop from none.
 	took, err := gone(pid, s.marker, bound+5*time.Second)
@@ -222,15 +204,11 @@ func (c *client) drainSilently(limit time.Duration) (ended, error) {
 // the client's data, stays a ping timeout more (it must not be dropped:
 // it is there, its program is slow), then leaves without a close.
 func runNoRead(s *soak, _ int64) (string, error) {
-	c, err := dial(s.url + "/noread")
+	c, pid, err := dialReady(s.url + "/noread")
 	if err != nil {
 		return "", err
 	}
 	defer c.nc.Close()
-	pid, err := c.readyPID()
-	if err != nil {
-		return "", err
-	}
 	msg := wstest.TextFrame([]byte(strings.Repeat("x", 64<<10))).Encode()
 	var sent atomic.Int64
 	go func() {
@@ -268,10 +246,7 @@ func runVanish(s *soak, id int64) (string, error) {
 	}
 	pid, err := c.readyPID()
 	if err == nil {
-		err = c.sendText(fmt.Sprint(id))
-	}
-	if err == nil {
-		err = c.expect(fmt.Sprint(id), 10*time.Second)
+		err = c.echoed(fmt.Sprint(id))
 	}
 	c.vanish()
 	if err != nil {
@@ -287,19 +262,12 @@ func runVanish(s *soak, id int64) (string, error) {
 // is a peer that went away without a word. wsgate must drop it at the
 // ping timeout and stop its program.
 func runHalfOpen(s *soak, id int64) (string, error) {
-	c, err := dial(s.url + "/echo?pid")
+	c, pid, err := dialReady(s.url + "/echo?pid")
 	if err != nil {
 		return "", err
 	}
 	defer c.nc.Close()
-	pid, err := c.readyPID()
-	if err != nil {
-		return "", err
-	}
-	if err := c.sendText(fmt.Sprint(id)); err != nil {
-		return "", err
-	}
-	if err := c.expect(fmt.Sprint(id), 10*time.Second); err != nil {
+	if err := c.echoed(fmt.Sprint(id)); err != nil {
 		return "", err
 	}
 	silent := time.Now()

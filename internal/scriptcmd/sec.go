@@ -139,15 +139,7 @@ func cmdSecSignal(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: sec-signal SIGNAL")
 	}
-	sig, ok := signals[strings.TrimPrefix(args[0], "SIG")]
-	if !ok {
-		ts.Fatalf("unknown signal %q", args[0])
-	}
-	p := scenarioOf(ts).server
-	if p == nil || p.Exited() {
-		ts.Fatalf("no running wsgate to signal")
-	}
-	ts.Check(p.Signal(sig))
+	signalRunningServer(ts, args[0], "signal")
 }
 
 func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {

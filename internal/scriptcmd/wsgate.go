@@ -105,15 +105,7 @@ func cmdWsgateStop(ts *testscript.TestScript, neg bool, args []string) {
 	if fs.NArg() == 1 {
 		*sigName = fs.Arg(0)
 	}
-	sig, ok := signals[strings.TrimPrefix(*sigName, "SIG")]
-	if !ok {
-		ts.Fatalf("unknown signal %q", *sigName)
-	}
-	p := scenarioOf(ts).server
-	if p == nil || p.Exited() {
-		ts.Fatalf("no running wsgate to stop")
-	}
-	ts.Check(p.Signal(sig))
+	p := signalRunningServer(ts, *sigName, "stop")
 	awaitExit(ts, p, "SIG"+strings.TrimPrefix(*sigName, "SIG"), *within, *status)
 }
 
@@ -123,17 +115,24 @@ func cmdWsgateSignal(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: wsgate-signal SIGNAL")
 	}
-	sig, ok := signals[strings.TrimPrefix(args[0], "SIG")]
+	signalRunningServer(ts, args[0], "signal")
+	scenarioOf(ts).signalled = time.Now()
+}
+
+// signalRunningServer sends the named signal (TERM or SIGTERM) to the
+// scenario's wsgate and returns it; the script fails when there is none
+// running to verb.
+func signalRunningServer(ts *testscript.TestScript, name, verb string) *launch.Server {
+	sig, ok := signals[strings.TrimPrefix(name, "SIG")]
 	if !ok {
-		ts.Fatalf("unknown signal %q", args[0])
+		ts.Fatalf("unknown signal %q", name)
 	}
 	p := scenarioOf(ts).server
 	if p == nil || p.Exited() {
-		ts.Fatalf("no running wsgate to signal")
+		ts.Fatalf("no running wsgate to %s", verb)
 	}
 	ts.Check(p.Signal(sig))
-	st := scenarioOf(ts)
-	st.signalled = time.Now()
+	return p
 }
 
 // cmdWsgateWait waits for the server to exit on its own, after
