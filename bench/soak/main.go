@@ -114,6 +114,7 @@ func (s *soak) setUp() error {
 	if s.goroutinesBefore, err = goroutineCensus(ref, filepath.Join(s.logDir, "reference.log")); err != nil {
 		return fmt.Errorf("reference wsgate: %w", err)
 	}
+	reapGuardian()
 	if s.srv, err = startWsgate(bin, s.marker, filepath.Join(s.logDir, "wsgate.log"), s); err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ soak:
 	@ulimit -n "$$(ulimit -Hn)"; status=0; \
 	bin/wsgate-soak -wsgate bin/wsgate -faults testscripts/faults $(SOAK_FLAGS) || status=1; \
 	echo "soak: bounded shutdown with 1,000 clients that never read"; \
-	WSGATE_KNOWN_BUGS=1 WSGATE_SHUTDOWN_CLIENTS=1000 $(GO) test -count=1 -v \
+	WSGATE_SHUTDOWN_CLIENTS=1000 $(GO) test -count=1 -v \
 		-run '^TestShutdownIsBoundedWithClientsThatNeverRead$$' ./internal/e2e/ \
 		>bin/soak-shutdown.log 2>&1 || status=1; \
 	grep -v 'msg=connection' bin/soak-shutdown.log; \
