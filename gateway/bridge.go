@@ -44,12 +44,12 @@ type bridge struct {
 	// with stderrMessages; nil otherwise.
 	stderr *stderrQueue
 
-	out         outlet        // who the output goes to
+	out outlet // who the output goes to
 	// outputOf and inputOf, when set, replace the mode's output reader and
 	// the clients' input: a client bridged to a room another instance of a
 	// cluster runs (clusterremote.go) reads and writes NATS, not a program.
-	outputOf func(*bridge) outputReader
-	inputOf  func(*client) programInput
+	outputOf    func(*bridge) outputReader
+	inputOf     func(*client) programInput
 	startOutput sync.Once     // pumpOutput starts with the first attach
 	stopped     atomic.Bool   // the output is no longer read (stopReading)
 	done        chan struct{} // closed once the output pump has finished

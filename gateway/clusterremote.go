@@ -36,7 +36,7 @@ func (h *clusterRoomHost) attach(s *session, r *http.Request, owner string) (*br
 	s.log = s.log.With("room", s.path, "owner", owner)
 	be := newRemoteBackend(remote)
 	b := newBridge(h.srv, be, nil, nil, s.log)
-	b.outputOf = func(*bridge) outputReader { return be }
+	b.outputOf = func(b *bridge) outputReader { be.flush = b.flush; return be }
 	b.inputOf = func(*client) programInput { return &remoteInput{remote: remote} }
 	return b, nil
 }
@@ -58,6 +58,7 @@ type remoteBackend struct {
 
 	endOnce sync.Once
 	done    chan struct{} // closed once Next has ended
+	flush   func()        // the bridge's: sends what was written to the client
 	code    ws.StatusCode
 	reason  string
 }
@@ -92,8 +93,9 @@ func (rb *remoteBackend) end(code ws.StatusCode, reason string) {
 	})
 }
 
-// The outputReader side (release is the backend's): Next waits by itself.
-func (rb *remoteBackend) await() {}
+// The outputReader side (release is the backend's). await flushes what
+// the last next sent: Remote.Next does not say whether more is waiting.
+func (rb *remoteBackend) await() { rb.flush() }
 
 func (rb *remoteBackend) next() (ws.OpCode, []byte, error) {
 	m, err := rb.remote.Next(rb.ctx)

@@ -78,10 +78,10 @@ type Config struct {
 	// Cluster, when set, spans the --shared rooms over every wsgate
 	// connected to the same NATS (--cluster; clusterroom.go). The caller
 	// makes it and closes it after Shutdown.
-	Cluster     *cluster.Cluster
-	ChunkSize   int           // largest binary message of output in BinaryMode
-	Term        string        // TERM for the pseudo-terminal modes
-	Locale      string        // LANG for programs: "" picks one on a terminal (locale.go), "none" never sets it
+	Cluster   *cluster.Cluster
+	ChunkSize int    // largest binary message of output in BinaryMode
+	Term      string // TERM for the pseudo-terminal modes
+	Locale    string // LANG for programs: "" picks one on a terminal (locale.go), "none" never sets it
 
 	HandshakeTimeout time.Duration // for the request headers of the upgrade
 	PingInterval     time.Duration // 0: never ping
