@@ -57,7 +57,7 @@ func flags() []cli.Flag {
 // settings are the flags that configure wsgate, grouped by their --help
 // category.
 func settings() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "config", Category: catServe,
 			Usage: "read flags from this YAML `FILE` (keys are flag names: port: 8080); command line and environment win over it"},
 		altsrc.NewIntFlag(&cli.IntFlag{Name: "port", Value: 8080, Category: catServe,
@@ -192,7 +192,7 @@ func settings() []cli.Flag {
 			Usage: "`LEVEL` of logging: debug, info, warn or error (websocketd's trace, access and fatal work too)"}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "logformat", Value: "text", Category: catLog,
 			Usage: "`FORMAT` of log lines on stderr: text or json"}),
-	}
+	}, clusterFlags()...) // cluster.go
 }
 
 // withEnvVars lets each flag be set from the environment variable its name

@@ -146,6 +146,12 @@ func run(c *cli.Context) error {
 	if c.IsSet("metrics-address") {
 		cfg.Metrics = metrics.New()
 	}
+	if cfg.Cluster, err = joinCluster(c, &cfg, logger); err != nil { // cluster.go
+		return err
+	}
+	if cfg.Cluster != nil {
+		defer cfg.Cluster.Close() // after the shutdown, which closes the rooms on NATS
+	}
 	srv, err := gateway.New(cfg)
 	if err != nil {
 		return flagError(err)

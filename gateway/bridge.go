@@ -44,7 +44,12 @@ type bridge struct {
 	// with stderrMessages; nil otherwise.
 	stderr *stderrQueue
 
-	out         outlet        // who the output goes to
+	out outlet // who the output goes to
+	// outputOf and inputOf, when set, replace the mode's output reader and
+	// the clients' input: a client bridged to a room another instance of a
+	// cluster runs (clusterremote.go) reads and writes NATS, not a program.
+	outputOf    func(*bridge) outputReader
+	inputOf     func(*client) programInput
 	startOutput sync.Once     // pumpOutput starts with the first attach
 	stopped     atomic.Bool   // the output is no longer read (stopReading)
 	done        chan struct{} // closed once the output pump has finished
@@ -93,6 +98,9 @@ func (b *bridge) attachClient(c *client) *client {
 	if b.room != nil {
 		c.input = b.room.inputOf(c)
 	}
+	if b.inputOf != nil {
+		c.input = b.inputOf(c)
+	}
 	b.out.attach(c)
 	b.startOutput.Do(func() { go b.pumpOutput() })
 	return c
@@ -127,7 +135,11 @@ type outputReader interface {
 func (b *bridge) pumpOutput() {
 	defer close(b.done)
 	defer b.recoverPanic()
-	out := b.mode.output(b)
+	read := b.mode.output
+	if b.outputOf != nil {
+		read = b.outputOf
+	}
+	out := read(b)
 	defer out.release()
 	for {
 		out.await()

@@ -5,6 +5,7 @@ import (
 	"net"
 	"time"
 
+	"wsgate/internal/cluster"
 	"wsgate/internal/metrics"
 	"wsgate/process"
 )
@@ -74,9 +75,13 @@ type Config struct {
 	SharedInput SharedInput   // who may write to a --shared program; "" is all
 	Replay      int           // messages (terminal: KiB) a joining client gets first
 	ClientQueue int           // messages queued per client of a room; 0: DefaultClientQueue
-	ChunkSize   int           // largest binary message of output in BinaryMode
-	Term        string        // TERM for the pseudo-terminal modes
-	Locale      string        // LANG for programs: "" picks one on a terminal (locale.go), "none" never sets it
+	// Cluster, when set, spans the --shared rooms over every wsgate
+	// connected to the same NATS (--cluster; clusterroom.go). The caller
+	// makes it and closes it after Shutdown.
+	Cluster   *cluster.Cluster
+	ChunkSize int    // largest binary message of output in BinaryMode
+	Term      string // TERM for the pseudo-terminal modes
+	Locale    string // LANG for programs: "" picks one on a terminal (locale.go), "none" never sets it
 
 	HandshakeTimeout time.Duration // for the request headers of the upgrade
 	PingInterval     time.Duration // 0: never ping

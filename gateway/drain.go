@@ -53,6 +53,9 @@ func (s *Server) Drain(ctx context.Context) error {
 	}
 	idle := s.drain.idle
 	s.mu.Unlock()
+	if h, ok := s.host.(hostDrain); ok {
+		h.drain() // a cluster's rooms move to live instances (clusterroom.go)
+	}
 	select {
 	case <-idle:
 		return nil

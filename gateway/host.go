@@ -26,6 +26,9 @@ func newHost(s *Server) host {
 	if s.cfg.Resume > 0 {
 		return newResumeHost(s) // resume.go
 	}
+	if s.cfg.Cluster != nil {
+		return newClusterRoomHost(s) // clusterroom.go
+	}
 	if s.cfg.Shared || s.cfg.Mode == MuxMode {
 		return newRoomHost(s) // room.go
 	}

@@ -67,6 +67,10 @@ type room struct {
 	lingerRound int
 	over        bool // stopping: nobody joins any more
 
+	// stopped, when set, runs once the room's program is over: a room a
+	// cluster serves is closed there (clusterroom.go).
+	stopped func()
+
 	mu    sync.Mutex
 	sizes map[*client]process.Size // terminal windows, by client (--terminal)
 	envs  map[string]map[string]string
@@ -86,6 +90,11 @@ func (h *roomHost) open(s *session, r *http.Request) (*bridge, error) {
 		rm = h.newRoom(s, be)
 		h.rooms[s.path] = rm
 	}
+	return h.join(s, r, rm), nil
+}
+
+// join adds the session to rm as one more holder; with h.mu held.
+func (h *roomHost) join(s *session, r *http.Request, rm *room) *bridge {
 	rm.holders++
 	if rm.linger != nil {
 		rm.linger.Stop() // if it fired already, expire sees the holder and leaves
@@ -95,7 +104,7 @@ func (h *roomHost) open(s *session, r *http.Request) (*bridge, error) {
 		rm.setEnv(s.id, cgiVariables(process.CGIEnv(s.cgiRequest(r), h.srv.cfg.PassEnv)))
 	}
 	s.log = s.log.With("room", rm.key)
-	return rm.bridge, nil
+	return rm.bridge
 }
 
 func (h *roomHost) newRoom(s *session, be backend) *room {
@@ -184,6 +193,9 @@ func (rm *room) stop() {
 	rm.in.stop()
 	rm.bridge.backend.stop(rm.host.srv.cfg.CloseGrace, rm.host.srv.cfg.KillGrace)
 	rm.bridge.wait()
+	if rm.stopped != nil {
+		rm.stopped()
+	}
 	rm.log.Info("room over")
 }
 

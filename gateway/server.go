@@ -71,7 +71,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Mode.spec().pipeSize > 0 && !process.CanResizePipes {
 		s.log.Info("this system cannot size pipes (Linux can): programs get the default pipe size")
 	}
-	for _, step := range []func() error{s.newRouters, s.newPages, s.newSecurity, s.newHeaders, s.checkRooms} {
+	for _, step := range []func() error{s.newRouters, s.newPages, s.newSecurity, s.newHeaders, s.checkRooms, s.checkCluster} {
 		if err := step(); err != nil {
 			return nil, err
 		}

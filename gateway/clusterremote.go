@@ -1,0 +1,142 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"wsgate/internal/cluster"
+)
+
+// A client whose room another instance runs is bridged to it: its bridge
+// has a remoteBackend instead of a program. The output pump takes the
+// room's messages from Remote.Next and sends them to the client (the
+// default outlet, one client), the input pump hands each whole message,
+// as the mode would write it to the program's stdin, to Remote.Send, and
+// the client is closed with the code Remote.Next ends with: the room's
+// own close, 1012 when the owner went away, 1008 "too slow".
+
+// attach bridges the session to the room that owner runs.
+func (h *clusterRoomHost) attach(s *session, r *http.Request, owner string) (*bridge, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*h.cl.LeaseTTL())
+	defer cancel()
+	remote, err := h.cl.Attach(ctx, roomKey(s.path), owner, cluster.AttachOptions{
+		Member:        s.id,
+		QueueMessages: h.srv.cfg.ClientQueue,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log = s.log.With("room", s.path, "owner", owner)
+	be := newRemoteBackend(remote)
+	b := newBridge(h.srv, be, nil, nil, s.log)
+	b.outputOf = func(b *bridge) outputReader { be.flush = b.flush; return be }
+	b.inputOf = func(*client) programInput { return &remoteInput{remote: remote} }
+	return b, nil
+}
+
+// closeRemote detaches a bridged client from its room and waits for its
+// output pump. No fork slot was taken: nothing runs here.
+func closeRemote(b *bridge) {
+	b.backend.stop(0, 0)
+	b.startOutput.Do(func() { close(b.done) })
+	<-b.done
+}
+
+// remoteBackend is a room another instance runs, as one client's backend;
+// it is also that client's output reader.
+type remoteBackend struct {
+	remote *cluster.Remote
+	ctx    context.Context // ends Next: the client is gone
+	cancel context.CancelFunc
+
+	endOnce sync.Once
+	done    chan struct{} // closed once Next has ended
+	flush   func()        // the bridge's: sends what was written to the client
+	code    ws.StatusCode
+	reason  string
+}
+
+func newRemoteBackend(remote *cluster.Remote) *remoteBackend {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &remoteBackend{remote: remote, ctx: ctx, cancel: cancel, done: make(chan struct{})}
+}
+
+func (rb *remoteBackend) input() io.Writer       { return io.Discard } // see remoteInput
+func (rb *remoteBackend) output() io.Reader      { return nil }        // see next
+func (rb *remoteBackend) abortInput()            {}
+func (rb *remoteBackend) stopOutput()            { rb.cancel() }
+func (rb *remoteBackend) closeOutput()           {}
+func (rb *remoteBackend) ended() <-chan struct{} { return rb.done }
+func (rb *remoteBackend) closeCode() (ws.StatusCode, string) {
+	return rb.code, rb.reason
+}
+func (rb *remoteBackend) stop(time.Duration, time.Duration) {
+	rb.cancel()
+	rb.remote.Detach()
+	rb.end(ws.StatusGoingAway, "")
+}
+func (rb *remoteBackend) release()                   {}
+func (rb *remoteBackend) describe() (string, string) { return "owner", rb.remote.Owner() }
+
+// end records how the attachment ended, once.
+func (rb *remoteBackend) end(code ws.StatusCode, reason string) {
+	rb.endOnce.Do(func() {
+		rb.code, rb.reason = code, reason
+		close(rb.done)
+	})
+}
+
+// The outputReader side (release is the backend's). await flushes what
+// the last next sent: Remote.Next does not say whether more is waiting.
+func (rb *remoteBackend) await() { rb.flush() }
+
+func (rb *remoteBackend) next() (ws.OpCode, []byte, error) {
+	m, err := rb.remote.Next(rb.ctx)
+	if err != nil {
+		var ended *cluster.Ended
+		if errors.As(err, &ended) {
+			rb.end(ws.StatusCode(ended.Code), ended.Reason)
+		} else {
+			rb.end(ws.StatusGoingAway, "")
+		}
+		return 0, nil, err
+	}
+	if m.Op == cluster.OpBinary {
+		return ws.OpBinary, m.Data, nil
+	}
+	return ws.OpText, m.Data, nil
+}
+
+// remoteInput gathers one client message, as the mode writes it for the
+// program's stdin, and sends it to the room's owner whole.
+type remoteInput struct {
+	remote *cluster.Remote
+	buf    []byte
+}
+
+func (in *remoteInput) Write(p []byte) (int, error) {
+	in.buf = append(in.buf, p...)
+	return len(p), nil
+}
+
+func (in *remoteInput) Flush() {}
+func (in *remoteInput) abort() {}
+
+func (in *remoteInput) endMessage() {
+	if len(in.buf) == 0 {
+		return
+	}
+	// Sent as is: the owner writes it to the program's stdin unchanged.
+	in.remote.Send(cluster.OpBinary, slices.Clone(in.buf))
+	in.buf = in.buf[:0]
+	if cap(in.buf) > keepBufferSize {
+		in.buf = nil
+	}
+}
