@@ -188,7 +188,7 @@ func TestOutOfDescriptorsIsA503BeforeTheUpgrade(t *testing.T) {
 	if err != nil {
 		t.Fatal("prlimit (util-linux) is needed:", err)
 	}
-	cmd := exec.Command(prlimit, "--nofile=40:40", wsgateBin, "--address", "127.0.0.1", "--port", "0", "cat")
+	cmd := exec.Command(prlimit, "--nofile=200:200", wsgateBin, "--address", "127.0.0.1", "--port", "0", "cat")
 	cmd.Dir = moduleRoot
 	l, err := launch.Start(cmd, startWait)
 	if err != nil {
@@ -213,7 +213,7 @@ func TestOutOfDescriptorsIsA503BeforeTheUpgrade(t *testing.T) {
 
 	var open []*websocket.Conn
 	var refused *http.Response
-	for i := 0; i < 40 && refused == nil; i++ {
+	for i := 0; i < 200 && refused == nil; i++ {
 		c, resp, err := websocket.Dial(ctx, srv.wsURL(), nil)
 		if err != nil {
 			if resp == nil {
@@ -232,7 +232,7 @@ func TestOutOfDescriptorsIsA503BeforeTheUpgrade(t *testing.T) {
 		open = append(open, c)
 	}
 	if refused == nil {
-		t.Fatal("40 connections with 40 descriptors: none refused")
+		t.Fatal("200 connections with 200 descriptors: none refused")
 	}
 	if refused.StatusCode != http.StatusServiceUnavailable || refused.Header.Get("Retry-After") == "" {
 		t.Fatalf("out of descriptors: %s with Retry-After %q, want 503 with Retry-After", refused.Status, refused.Header.Get("Retry-After"))
@@ -240,7 +240,7 @@ func TestOutOfDescriptorsIsA503BeforeTheUpgrade(t *testing.T) {
 	waitLog(t, srv, `upgrade refused: cannot start the backend.*status=503 .*too many open files`, 5*time.Second)
 	// More refusals, each failing at whatever step runs out: none leaves
 	// a descriptor behind.
-	for i := 0; i < 10; i++ {
+	for i := 0; i < 40; i++ {
 		if c, _, err := websocket.Dial(ctx, srv.wsURL(), nil); err == nil {
 			open = append(open, c)
 		}
