@@ -116,6 +116,9 @@ func loadConfigFile(fl []cli.Flag) cli.BeforeFunc {
 	}
 }
 
+// run is wsgate's startup and shutdown, step by step in the order they
+// must happen (each step's why is beside it), which is why it is one
+// function of some length.
 func run(c *cli.Context) error {
 	if c.Bool("license") {
 		fmt.Fprint(c.App.Writer, license)
@@ -194,7 +197,8 @@ func run(c *cli.Context) error {
 }
 
 // configFromFlags checks the flags against each other and builds the
-// server's configuration.
+// server's configuration. (Longer than most functions here: its first half
+// is a table, each flag to its field.)
 func configFromFlags(c *cli.Context) (gateway.Config, error) {
 	cfg := gateway.Config{
 		Dir:              c.String("dir"),
@@ -236,18 +240,8 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 		IdleTimeout:      c.Duration("idle-timeout"),
 		Version:          version,
 	}
-	for _, n := range []string{"port", "closems", "killms", "maxforks", "max-message-size", "redirport", "pingms"} {
-		if c.Int64(n) < 0 {
-			return cfg, fmt.Errorf("--%s must not be negative", n)
-		}
-	}
-	for _, n := range []string{"ping-interval", "ping-timeout", "handshake-timeout", "drain-timeout", "max-lifetime", "idle-timeout", "resume"} {
-		if c.Duration(n) < 0 {
-			return cfg, fmt.Errorf("--%s must not be negative", n)
-		}
-	}
-	if cfg.ChunkSize <= 0 {
-		return cfg, errors.New("--chunk-size must be positive")
+	if err := checkSigns(c); err != nil {
+		return cfg, err
 	}
 	var err error
 	if cfg.Resume, cfg.ResumeBuffer, err = resumeFromFlags(c); err != nil {
@@ -266,44 +260,77 @@ func configFromFlags(c *cli.Context) (gateway.Config, error) {
 	if c.Bool("devconsole") && cfg.StaticDir != "" {
 		return cfg, errors.New("--devconsole and --staticdir exclude each other: the console is served only without --staticdir")
 	}
-	if c.Bool("ssl") || c.IsSet("sslcert") || c.IsSet("sslkey") {
-		cfg.TLSCert, cfg.TLSKey = c.String("sslcert"), c.String("sslkey")
-		if cfg.TLSCert == "" || cfg.TLSKey == "" {
-			return cfg, errors.New("--ssl needs both --sslcert FILE and --sslkey FILE")
-		}
+	if err := tlsFromFlags(c, &cfg); err != nil {
+		return cfg, err
 	}
-	if cfg.TLSClientCA = c.String("sslca"); cfg.TLSClientCA != "" && cfg.TLSCert == "" {
-		return cfg, errors.New("--sslca checks client certificates over TLS: it needs --ssl with --sslcert and --sslkey")
-	}
-	if cfg.UnixSocket != "" && (c.IsSet("address") || cfg.RedirPort != 0) {
-		return cfg, errors.New("--unixsocket replaces --address and --port; --redirport needs a TCP port")
-	}
+	return cfg, targetFromFlags(c, &cfg)
+}
+
+// targetFromFlags sets what a connection is bridged to: a --connect
+// server, the programs under --dir, or the COMMAND, looked up now.
+func targetFromFlags(c *cli.Context, cfg *gateway.Config) error {
 	if cfg.Connect = c.String("connect"); cfg.Connect != "" {
 		if c.NArg() > 0 || cfg.Dir != "" {
-			return cfg, errors.New("--connect replaces a COMMAND and --dir: give only one of them")
+			return errors.New("--connect replaces a COMMAND and --dir: give only one of them")
 		}
 		cfg.ConnectProxyProtocol = c.Bool("connect-proxy-protocol")
-		return cfg, nil
+		return nil
 	}
 	if c.Bool("connect-proxy-protocol") {
-		return cfg, errors.New("--connect-proxy-protocol goes with --connect")
+		return errors.New("--connect-proxy-protocol goes with --connect")
 	}
 	if cfg.Dir != "" {
 		if c.NArg() > 0 {
-			return cfg, fmt.Errorf("give either --dir or a COMMAND, not both (got --dir %s and %s)", cfg.Dir, c.Args().First())
+			return fmt.Errorf("give either --dir or a COMMAND, not both (got --dir %s and %s)", cfg.Dir, c.Args().First())
 		}
-		return cfg, nil
+		return nil
 	}
 	if c.NArg() == 0 {
-		return cfg, errors.New("no COMMAND given: wsgate [options] COMMAND [ARGS...], wsgate --dir DIR or wsgate --connect ADDRESS (see wsgate --help)")
+		return errors.New("no COMMAND given: wsgate [options] COMMAND [ARGS...], wsgate --dir DIR or wsgate --connect ADDRESS (see wsgate --help)")
 	}
 	cfg.Command = c.Args().Slice()
 	path, err := exec.LookPath(cfg.Command[0])
 	if err != nil {
-		return cfg, fmt.Errorf("cannot run %s: %w", cfg.Command[0], unwrapExecError(err))
+		return fmt.Errorf("cannot run %s: %w", cfg.Command[0], unwrapExecError(err))
 	}
 	cfg.Command[0] = path
-	return cfg, nil
+	return nil
+}
+
+// checkSigns refuses negative numbers and durations where they mean
+// nothing.
+func checkSigns(c *cli.Context) error {
+	for _, n := range []string{"port", "closems", "killms", "maxforks", "max-message-size", "redirport", "pingms"} {
+		if c.Int64(n) < 0 {
+			return fmt.Errorf("--%s must not be negative", n)
+		}
+	}
+	for _, n := range []string{"ping-interval", "ping-timeout", "handshake-timeout", "drain-timeout", "max-lifetime", "idle-timeout", "resume"} {
+		if c.Duration(n) < 0 {
+			return fmt.Errorf("--%s must not be negative", n)
+		}
+	}
+	if c.Int("chunk-size") <= 0 {
+		return errors.New("--chunk-size must be positive")
+	}
+	return nil
+}
+
+// tlsFromFlags applies --ssl, --sslcert, --sslkey and --sslca.
+func tlsFromFlags(c *cli.Context, cfg *gateway.Config) error {
+	if c.Bool("ssl") || c.IsSet("sslcert") || c.IsSet("sslkey") {
+		cfg.TLSCert, cfg.TLSKey = c.String("sslcert"), c.String("sslkey")
+		if cfg.TLSCert == "" || cfg.TLSKey == "" {
+			return errors.New("--ssl needs both --sslcert FILE and --sslkey FILE")
+		}
+	}
+	if cfg.TLSClientCA = c.String("sslca"); cfg.TLSClientCA != "" && cfg.TLSCert == "" {
+		return errors.New("--sslca checks client certificates over TLS: it needs --ssl with --sslcert and --sslkey")
+	}
+	if cfg.UnixSocket != "" && (c.IsSet("address") || cfg.RedirPort != 0) {
+		return errors.New("--unixsocket replaces --address and --port; --redirport needs a TCP port")
+	}
+	return nil
 }
 
 // sharedFromFlags applies --shared and its companions; gateway.New checks
