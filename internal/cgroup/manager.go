@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/containerd/cgroups/v3"
+	"github.com/containerd/cgroups/v3/cgroup1"
 )
 
 // ErrUnavailable is wrapped by Detect's error when wsgate has no cgroup it
@@ -38,6 +39,9 @@ type Manager struct {
 	closed bool
 	seq    uint64 // the last group's number, conn-<seq>
 	pools  pools  // ready groups and the removal queue (pool.go)
+	// ownV1 caches wsgate's own v1 cgroups per set of subsystems
+	// (ownLegacy).
+	ownV1 map[string]cgroup1.Cgroup
 }
 
 // limitControllers are the controllers behind Limits, in the order the
