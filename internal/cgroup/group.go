@@ -15,9 +15,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// A Group holds the processes of one connection: created empty by
+// A Group holds the processes of one connection: handed out empty by
 // Manager.NewGroup, filled by Start (or Add), stopped as a whole by Kill,
-// removed by Close. Its methods may be called from several goroutines.
+// removed by Close, or in the background after Release. Its methods may be called from several goroutines.
 type Group struct {
 	m      *Manager
 	name   string // conn-<n>, n a sequence number (pool.go)
