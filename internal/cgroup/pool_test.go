@@ -81,8 +81,8 @@ func TestThePoolNeverHandsOutAGroupTwiceAndEachIsEmpty(t *testing.T) {
 func TestThePoolKeepsLimitsApartAndSetsThem(t *testing.T) {
 	m := newManager(t)
 	l := Limits{Pids: 7}
-	if m.Check(l) != nil || m.via["pids"] != "v2" {
-		t.Skipf("no v2 pids controller here (%s)", m)
+	if m.Check(l) != nil {
+		t.Skipf("no pids controller here (%s)", m)
 	}
 	newGroup(t, m, "none", Limits{})
 	newGroup(t, m, "seven", l)
@@ -90,9 +90,22 @@ func TestThePoolKeepsLimitsApartAndSetsThem(t *testing.T) {
 	waitStocked(t, m, l)
 	for i := range poolSize + 1 {
 		g := newGroup(t, m, "limited"+itoa(i), l)
-		b, err := os.ReadFile(filepath.Join(g.v2Dir, "pids.max"))
+		dir := g.v2Dir
+		if m.via["pids"] == "v1" {
+			dir = legacyDir("pids", filepath.Join(m.v1.own["pids"], m.name, g.name))
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "pids.max"))
 		if err != nil || strings.TrimSpace(string(b)) != "7" {
 			t.Fatalf("pids.max of %s = %q, %v; want 7", g.name, b, err)
+		}
+		unlimited := newGroup(t, m, "unlimited"+itoa(i), Limits{})
+		if m.via["pids"] == "v2" {
+			b, err := os.ReadFile(filepath.Join(unlimited.v2Dir, "pids.max"))
+			if err != nil || strings.TrimSpace(string(b)) != "max" {
+				t.Fatalf("pids.max of %s = %q, %v; want max", unlimited.name, b, err)
+			}
+		} else if len(unlimited.v1Names) != 0 {
+			t.Fatalf("group %s without limits is in v1 %v", unlimited.name, unlimited.v1Names)
 		}
 	}
 }
