@@ -76,6 +76,9 @@ func TestStopEndsAndReapsAJobThatCalledSetsid(t *testing.T) {
 	}
 }
 
+// The child's cgroup is removed once it is reaped: not necessarily by the
+// time Wait returns (the removal is off the connection's path), but soon
+// after, and Containment.Close waits for it.
 func TestWaitRemovesTheChildsCgroup(t *testing.T) {
 	cont := cgroupContainment(t)
 	dir, _ := cont.Instance()
@@ -83,15 +86,44 @@ func TestWaitRemovesTheChildsCgroup(t *testing.T) {
 		t.Skip("no cgroup v2 group")
 	}
 	c := startIn(t, Config{Containment: cont, ID: "removed"}, `exec cat`)
-	conn := filepath.Join(dir, "conn-removed")
-	if _, err := os.Stat(conn); err != nil {
-		t.Fatalf("the child's cgroup: %v", err)
-	}
+	conn := childCgroup(t, dir, c.Pid())
 	c.Stop(0, 0)
 	c.Wait()
-	if _, err := os.Stat(conn); !os.IsNotExist(err) {
-		t.Fatalf("%s after Wait: %v, want it removed", conn, err)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := os.Stat(conn)
+		if os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s 5s after Wait: %v, want it removed", conn, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// childCgroup is the directory of pid's v2 cgroup, which must be below
+// the instance directory dir.
+func childCgroup(t *testing.T, dir string, pid int) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if rel, ok := strings.CutPrefix(strings.TrimSpace(line), "0::"); ok {
+			conn := filepath.Join(dir, filepath.Base(rel))
+			if !strings.HasPrefix(filepath.Base(rel), "conn-") {
+				t.Fatalf("the child's cgroup is %s, want a conn-* below %s", rel, dir)
+			}
+			if _, err := os.Stat(conn); err != nil {
+				t.Fatalf("the child's cgroup: %v", err)
+			}
+			return conn
+		}
+	}
+	t.Fatalf("no v2 cgroup in /proc/%d/cgroup: %q", pid, b)
+	return ""
 }
 
 func TestMemoryLimitHitIsReportedPastWait(t *testing.T) {

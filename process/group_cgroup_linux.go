@@ -64,13 +64,14 @@ func (g *cgroupGroup) outOfMemory() bool {
 }
 
 // release kills whatever is left in the cgroup (the child was reaped:
-// nothing started for it may outlive it), waits for it to be empty and
-// removes it.
+// nothing started for it may outlive it); the cgroup's Manager waits for it
+// to be empty and removes it off the connection's path, before its Close
+// returns.
 func (g *cgroupGroup) release() {
 	g.outOfMemory() // remembered: the count goes with the cgroup
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.released = true
-	g.cg.Close()
+	g.cg.Release()
 	g.inner.release()
 }

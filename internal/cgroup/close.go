@@ -12,20 +12,50 @@ import (
 )
 
 // Close kills what remains in the group, waits until it is empty, and
-// removes its directory from every hierarchy. It is safe to call twice.
+// removes its directory from every hierarchy. It is safe to call twice,
+// and after Release.
 func (g *Group) Close() error {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	if g.closed {
+		g.mu.Unlock()
 		return nil
 	}
 	g.closed = true
+	err := g.kill()
+	g.mu.Unlock()
+	return errors.Join(err, g.remove())
+}
+
+// Release is Close with the removal off the caller's path: it kills what
+// remains in the group now, and a goroutine of the Manager waits for the
+// group to empty and removes it; Manager.Close waits for that. Use it once
+// the group's processes are reaped, when nothing needs the group gone
+// before going on. If the removal queue is full, Release removes the group
+// itself.
+func (g *Group) Release() error {
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return nil
+	}
+	g.closed = true
+	err := g.kill()
+	g.mu.Unlock()
+	if g.m.queueRemoval(g) {
+		return err
+	}
+	return errors.Join(err, g.remove())
+}
+
+// remove waits until the killed group is empty, removes its directories
+// and forgets it. Only one caller gets here: the one that set closed.
+func (g *Group) remove() error {
 	defer func() {
 		g.m.mu.Lock()
 		delete(g.m.groups, g)
 		g.m.mu.Unlock()
 	}()
-	errs := []error{g.kill()}
+	var errs []error
 	if g.v2 != nil {
 		errs = append(errs, waitUnpopulated(g.v2Dir))
 	}

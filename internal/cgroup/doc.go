@@ -18,12 +18,15 @@
 //	…
 //	g.Kill()                     // every process of the connection, at once
 //	g.OOMKills()                 // > 0: close reason "memory limit"
-//	g.Close()                    // kill what is left, wait, remove the directories
+//	g.Release()                  // kill what is left; removed in the background
+//	g.Close()                    // or: kill, wait until empty, remove, now
 //	m.Close()                    // at shutdown
 //
 // Layout. Groups are created only below wsgate's own cgroup (the one it
 // was started in, read from /proc/self/cgroup), in a directory per wsgate
-// instance, wsgate-<pid>-<start time>, with one conn-<id> per connection.
+// instance, wsgate-<pid>-<start time>, with one conn-<n> per connection
+// (n a sequence number: a few groups are made ahead of their connection
+// and kept ready, see pool.go).
 // The same layout is repeated in each hierarchy in use.
 //
 // Hierarchies. cgroup v2 gives the group that cannot be escaped: the child

@@ -15,12 +15,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// A Group holds the processes of one connection: created empty by
+// A Group holds the processes of one connection: handed out empty by
 // Manager.NewGroup, filled by Start (or Add), stopped as a whole by Kill,
-// removed by Close. Its methods may be called from several goroutines.
+// removed by Close, or in the background after Release. Its methods may be called from several goroutines.
 type Group struct {
 	m      *Manager
-	name   string // conn-<id>
+	name   string // conn-<n>, n a sequence number (pool.go)
 	limits Limits
 
 	mu sync.Mutex // serialises Start with Kill and Close
@@ -34,8 +34,10 @@ type Group struct {
 	closed  bool
 }
 
-// NewGroup creates the group of connection id, named conn-<id> below the
-// instance directory in every hierarchy in use, with limits l.
+// NewGroup returns an empty group for connection id with limits l, in
+// every hierarchy in use. It takes a group made beforehand when one is
+// ready (pool.go), else creates one; either way the group is named by a
+// sequence number, conn-<n>, below the instance directory.
 func (m *Manager) NewGroup(id string, l Limits) (*Group, error) {
 	if id == "" || strings.ContainsAny(id, "/\x00") || id == "." || id == ".." {
 		return nil, fmt.Errorf("cgroup: bad connection id %q", id)
@@ -43,21 +45,22 @@ func (m *Manager) NewGroup(id string, l Limits) (*Group, error) {
 	if err := m.Check(l); err != nil {
 		return nil, err
 	}
-	g := &Group{m: m, name: "conn-" + id, limits: l, fd: -1}
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
 		return nil, errors.New("cgroup: manager closed")
 	}
-	m.groups[g] = struct{}{}
+	g, dirty := m.take(l)
 	m.mu.Unlock()
-	err := g.createUnified()
-	if err == nil {
-		err = g.createLegacy()
+	for _, d := range dirty {
+		d.Release()
 	}
+	if g != nil {
+		return g, nil
+	}
+	g, err := m.createGroup(l)
 	if err != nil {
-		g.Close()
-		return nil, fmt.Errorf("cgroup: create group %s: %w", g.name, err)
+		return nil, fmt.Errorf("cgroup: group for connection %s: %w", id, err)
 	}
 	return g, nil
 }

@@ -101,7 +101,7 @@ func TestStartPlacesTheChildInEveryHierarchyBeforeItRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := m.name + "/conn-born-inside"
+	want := m.name + "/" + g.name
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		parts := strings.SplitN(line, ":", 3)
 		if len(parts) < 3 {

@@ -14,7 +14,7 @@ import (
 )
 
 // legacy is this instance's part of the cgroup v1 hierarchies: the same
-// layout as in v2 (<own>/wsgate-<pid>-<t>/conn-<id>), repeated in each
+// layout as in v2 (<own>/wsgate-<pid>-<t>/conn-<n>), repeated in each
 // subsystem in use, where <own> may differ from one subsystem to the next.
 // v1 has no "no internal processes" rule, so wsgate never moves there.
 type legacy struct {

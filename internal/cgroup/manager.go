@@ -8,8 +8,10 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/containerd/cgroups/v3"
+	"github.com/containerd/cgroups/v3/cgroup1"
 )
 
 // ErrUnavailable is wrapped by Detect's error when wsgate has no cgroup it
@@ -33,8 +35,13 @@ type Manager struct {
 	notes []string
 
 	mu     sync.Mutex
-	groups map[*Group]struct{} // open groups, closed by Close
+	groups map[*Group]struct{} // groups not yet removed, pooled ones too
 	closed bool
+	seq    uint64 // the last group's number, conn-<seq>
+	pools  pools  // ready groups and the removal queue (pool.go)
+	// ownV1 caches wsgate's own v1 cgroups per set of subsystems
+	// (ownLegacy).
+	ownV1 map[string]cgroup1.Cgroup
 }
 
 // limitControllers are the controllers behind Limits, in the order the
@@ -80,9 +87,11 @@ func Detect() (*Manager, error) {
 		}
 	}
 	if m.v2 == nil && (m.v1 == nil || !m.v1.canKill()) {
-		m.Close()
+		m.closed = true
+		m.tearDown()
 		return nil, fmt.Errorf("cgroup: %w: %s", ErrUnavailable, strings.Join(m.notes, "; "))
 	}
+	m.startPools()
 	return m, nil
 }
 
@@ -115,14 +124,22 @@ func (m *Manager) Check(l Limits) error {
 	return nil
 }
 
-// Close stops and removes every group still open, then removes this
+// Close stops and removes every group still open, the ready ones of the
+// pool and those whose removal Release queued included, then removes this
 // instance's directories and moves wsgate back where it started.
 func (m *Manager) Close() error {
 	if m == nil {
 		return nil
 	}
 	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
 	m.closed = true
+	m.mu.Unlock()
+	m.stopPools()
+	m.mu.Lock()
 	open := make([]*Group, 0, len(m.groups))
 	for g := range m.groups {
 		open = append(open, g)
@@ -132,6 +149,31 @@ func (m *Manager) Close() error {
 	for _, g := range open {
 		errs = append(errs, g.Close())
 	}
+	errs = append(errs, m.waitRemoved())
+	return errors.Join(append(errs, m.tearDown())...)
+}
+
+// waitRemoved waits until no group is left, for a Release that was
+// removing its group itself when Close began (its Close returned at once).
+func (m *Manager) waitRemoved() error {
+	deadline := time.Now().Add(killTimeout)
+	for pause := 100 * time.Microsecond; ; pause = min(2*pause, 50*time.Millisecond) {
+		m.mu.Lock()
+		left := len(m.groups)
+		m.mu.Unlock()
+		if left == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cgroup: %d groups still being removed after %v", left, killTimeout)
+		}
+		time.Sleep(pause)
+	}
+}
+
+// tearDown removes the instance directories; the groups are gone.
+func (m *Manager) tearDown() error {
+	var errs []error
 	if m.v2 != nil {
 		errs = append(errs, m.v2.tearDown())
 	}

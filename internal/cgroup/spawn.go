@@ -77,9 +77,9 @@ func (g *Group) startFromMemberThread(start func() error) (stranded bool, err er
 		}
 	}
 	tid := unix.Gettid()
-	own, err := cgroup1.Load(g.m.v1.path(""), cgroup1.WithHierarchy(subsystems(g.v1Names...)))
+	own, err := g.m.ownLegacy(g.v1Names)
 	if err != nil {
-		return false, fmt.Errorf("cgroup: load wsgate's own v1 cgroups: %w", err)
+		return false, err
 	}
 	if err := g.v1.AddTask(cgroup1.Process{Pid: tid}); err != nil {
 		if own.AddTask(cgroup1.Process{Pid: tid}) != nil { // undo a partial move
@@ -124,4 +124,28 @@ func (g *Group) Add(pid int) error {
 		}
 	}
 	return nil
+}
+
+// ownLegacy is wsgate's own cgroup in the v1 subsystems names, where Start
+// moves its thread back to. Loaded once per set of subsystems: loading
+// reads the host's mount table, a cost that has no place on each spawn.
+func (m *Manager) ownLegacy(names []cgroup1.Name) (cgroup1.Cgroup, error) {
+	key := fmt.Sprint(names)
+	m.mu.Lock()
+	own := m.ownV1[key]
+	m.mu.Unlock()
+	if own != nil {
+		return own, nil
+	}
+	own, err := cgroup1.Load(m.v1.path(""), cgroup1.WithHierarchy(subsystems(names...)))
+	if err != nil {
+		return nil, fmt.Errorf("cgroup: load wsgate's own v1 cgroups: %w", err)
+	}
+	m.mu.Lock()
+	if m.ownV1 == nil {
+		m.ownV1 = make(map[string]cgroup1.Cgroup)
+	}
+	m.ownV1[key] = own
+	m.mu.Unlock()
+	return own, nil
 }

@@ -21,7 +21,7 @@ import (
 //	<own>/                     wsgate's cgroup when it started
 //	<own>/wsgate-<pid>-<t>/    the instance directory
 //	<own>/wsgate-<pid>-<t>/self      wsgate itself, when it had to move (below)
-//	<own>/wsgate-<pid>-<t>/conn-<id> one group per connection
+//	<own>/wsgate-<pid>-<t>/conn-<n> one group per connection
 type unified struct {
 	mount       string // where cgroup2 is mounted
 	own         string // wsgate's cgroup as /proc/self/cgroup names it
