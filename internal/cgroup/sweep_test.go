@@ -71,9 +71,12 @@ func TestSweepKillsAndRemovesAStaleInstanceAndSparesALiveOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Leftovers of an earlier, killed test run may be swept too.
-	if !slices.Contains(swept, stale) || slices.Contains(swept, instanceName(live)) {
-		t.Errorf("Sweep() = %v, want %s in it and not the live %s", swept, stale, instanceName(live))
+	// Leftovers of an earlier, killed test run may be swept too. And a
+	// wsgate starting meanwhile (the end-to-end tests run beside this one)
+	// sweeps as well, so the stale instance may be another's catch: what
+	// counts is that it is gone, below, and the live one is not.
+	if slices.Contains(swept, instanceName(live)) {
+		t.Errorf("Sweep() = %v swept the live %s", swept, instanceName(live))
 	}
 	if st := waitExit(t, orphan); st.Signal() != syscall.SIGKILL {
 		t.Errorf("the stale instance's process ended with %v, want SIGKILL", st)
