@@ -191,3 +191,21 @@ func (k *resumable) watchLease(lease *cluster.Lease) {
 	case <-k.bridge.backend.ended():
 	}
 }
+
+// drain ends the sessions whose connection is on another instance: this
+// one is going away, and their clients get 1012 at once rather than at
+// the end of the drain. (A connection here ends with the drain.)
+func (h *resumeHost) drain() {
+	if h.srv.cfg.Cluster == nil {
+		return
+	}
+	h.mu.Lock()
+	var remote []*resumable
+	for _, k := range h.kept {
+		remote = append(remote, k)
+	}
+	h.mu.Unlock()
+	for _, k := range remote {
+		go k.endIf("draining; its connection is on another instance", func() bool { return k.remote != "" })
+	}
+}

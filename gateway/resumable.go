@@ -173,7 +173,7 @@ func (k *resumable) left(s *session, why string) {
 // endIfDetached ends the session unless a connection is attached or
 // opening.
 func (k *resumable) endIfDetached(why string) {
-	k.endIf(why, func() bool { return k.att == nil && k.pendingSeen < 0 && k.remote == "" })
+	k.endIf(why, func() bool { return k.att == nil && k.pendingSeen < 0 })
 }
 
 // endIf ends the session, if cond (checked under the lock) holds: no

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -103,4 +104,46 @@ func TestClusterResumeTakeoverAcrossInstancesClosesTheOldConnectionWith4100(t *t
 	back := compatDial(t, a.wsURL()+query+"&seen="+strconv.Itoa(n))
 	readCount(t, back, n+1, "back on the owner's instance")
 	expectClose(t, onB, 5*time.Second, 4100, "the remote connection taken over on the owner's instance")
+}
+
+// resumedOnB starts a session on a and resumes it on b; it returns b's
+// connection.
+func resumedOnB(t *testing.T, a, b server, marker string) *websocket.Conn {
+	t.Helper()
+	query := fmt.Sprintf("?resume=%s&mark=%s", clusterToken, marker)
+	first := compatDial(t, a.wsURL()+query)
+	readCount(t, first, 1, "the first connection")
+	first.CloseNow()
+	onB := compatDial(t, b.wsURL()+query+"&seen=1")
+	readCount(t, onB, 2, "resumed on the other instance")
+	return onB
+}
+
+func TestClusterResumeOwnerDrainClosesTheRemoteConnectionWith1012(t *testing.T) {
+	nats := startNATS(t)
+	marker := newMarker("cluster-resume-drain")
+	t.Cleanup(func() { killMarkedPrograms("counter-" + marker) })
+	a := startWsgate(t, "--cluster", nats, "--cluster-lease", clusterLease, "--resume", "1m", "--drain-timeout", "20s", "./testscripts/counter")
+	b := startResumeWsgate(t, nats)
+	onB := resumedOnB(t, a, b, marker)
+	// A connection of a's own keeps the drain going.
+	local := compatDial(t, a.wsURL()+"?resume=localClusterToken_0123456789&mark="+marker)
+	readCount(t, local, 1, "a's own connection")
+	if err := a.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	expectClose(t, onB, 5*time.Second, websocket.StatusServiceRestart, "the connection resumed on the live instance")
+	local.Close(websocket.StatusNormalClosure, "")
+	a.wait(t)
+}
+
+func TestClusterResumeOwnerKilledClosesTheRemoteConnectionWith1012(t *testing.T) {
+	nats := startNATS(t)
+	marker := newMarker("cluster-resume-kill")
+	t.Cleanup(func() { killMarkedPrograms("counter-" + marker) })
+	a := startResumeWsgate(t, nats)
+	b := startResumeWsgate(t, nats)
+	onB := resumedOnB(t, a, b, marker)
+	a.Kill()
+	expectClose(t, onB, 10*time.Second, websocket.StatusServiceRestart, "the connection resumed on the live instance")
 }
