@@ -27,9 +27,12 @@ import (
 // the session from expiring while it is there, and its acks let the
 // session's buffer drop what it has received.
 
-// resumeKey is the cluster key of the session key (path + "\x00" + token).
-func resumeKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
+// resumeKey is the cluster key of the session key (path + "\x00" +
+// token) for the --basic-auth user: another user's reconnect elsewhere
+// names another session, so it cannot take this one over (on the owner
+// it is refused with 403).
+func resumeKey(key, user string) string {
+	sum := sha256.Sum256([]byte(key + "\x00" + user))
 	return "resume:" + hex.EncodeToString(sum[:])
 }
 
@@ -40,7 +43,7 @@ func (h *resumeHost) openCluster(s *session, r *http.Request, key string, seen i
 	cl := h.srv.cfg.Cluster
 	ctx, cancel := context.WithTimeout(r.Context(), 2*cl.LeaseTTL())
 	defer cancel()
-	lease, owner, err := cl.Claim(ctx, resumeKey(key))
+	lease, owner, err := cl.Claim(ctx, resumeKey(key, s.remoteUser))
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("claim the session: %w", err)
@@ -77,7 +80,7 @@ func (h *resumeHost) openCluster(s *session, r *http.Request, key string, seen i
 
 // attachRemote bridges s to the session that owner runs, from seen on.
 func (h *resumeHost) attachRemote(ctx context.Context, s *session, key, owner string, seen int64) (*bridge, error) {
-	remote, err := h.srv.cfg.Cluster.Attach(ctx, resumeKey(key), owner, cluster.AttachOptions{
+	remote, err := h.srv.cfg.Cluster.Attach(ctx, resumeKey(key, s.remoteUser), owner, cluster.AttachOptions{
 		Member:        s.id,
 		Resume:        true,
 		Seen:          uint64(seen),

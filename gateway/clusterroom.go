@@ -234,7 +234,7 @@ func (s *Server) checkCluster() error {
 	case cfg.Mode == MuxMode:
 		return errors.New("--mux does not span a cluster yet; --cluster goes with --shared")
 	case !cfg.Shared:
-		return errors.New("--cluster spans the rooms of --shared: without them there is nothing to share between instances")
+		return errors.New("--cluster spans the rooms of --shared and the sessions of --resume: without them there is nothing to share between instances")
 	case cfg.Mode.spec().terminal == process.InteractiveTerminal:
 		return errors.New("--cluster does not carry a --shared terminal's window sizes yet: use a message mode")
 	}
