@@ -111,11 +111,11 @@ func (k *resumable) remoteMembers() {
 			k.remoteJoined(ev.Member, int64(ev.Seq))
 		case cluster.EventInput:
 			k.mu.Lock()
-			ours := ev.Member == k.remote
+			ours, in := ev.Member == k.remote, k.bridge.input
 			k.mu.Unlock()
 			if ours {
-				k.bridge.input.Write(ev.Data)
-				k.bridge.input.Flush()
+				in.Write(ev.Data)
+				in.Flush()
 			}
 		case cluster.EventAcked:
 			k.mu.Lock()

@@ -229,19 +229,21 @@ func (k *resumable) stopExpiryLocked() {
 func (k *resumable) attach(c *client) {
 	k.mu.Lock()
 	old, again := k.att, k.attached
+	if k.remote != "" { // attached from another instance (clusterresume.go)
+		k.croom.CloseMember(k.remote, int(closeTakenOver), "taken over")
+		k.remote = ""
+	}
 	k.mu.Unlock()
 	if old != nil {
 		k.takeOver(old)
 	}
 	if again {
 		k.renewInput()
+		k.mu.Lock()
 		c.input = k.bridge.input // attachClient gave it the old one
+		k.mu.Unlock()
 	}
 	k.mu.Lock()
-	if k.remote != "" {
-		k.croom.CloseMember(k.remote, int(closeTakenOver), "taken over")
-		k.remote = ""
-	}
 	a := &attachment{c: c, next: k.pendingSeen + 1, detached: make(chan struct{})}
 	k.att, k.attached, k.pendingSeen = a, true, -1
 	if !k.counted {
@@ -281,7 +283,10 @@ func (k *resumable) renewInput() {
 	case *socketBackend:
 		be.conn.SetWriteDeadline(time.Time{})
 	}
-	b.input = newInputSink(b.backend, b.log)
+	in := newInputSink(b.backend, b.log)
+	k.mu.Lock() // remoteMembers reads it from its own goroutine
+	b.input = in
+	k.mu.Unlock()
 }
 
 func (k *resumable) detach(c *client) {
