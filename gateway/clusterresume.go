@@ -56,25 +56,29 @@ func (h *resumeHost) openCluster(s *session, r *http.Request, key string, seen i
 		lease.Release(context.Background())
 		return refusedBridge(s, closeNoSession, "no such session"), nil
 	}
+	// Served before the program starts: every message it keeps is
+	// published, so that the room's numbers are the session's.
+	croom, err := cl.Serve(lease, cluster.RoomOptions{ReplayMessages: 1 << 30, ReplayBytes: int(h.limit)})
+	if err != nil {
+		lease.Release(context.Background())
+		s.log.Error("cannot serve the session on the cluster; it resumes on this instance only", "err", err)
+	}
 	h.mu.Lock()
 	k := newResumable(h, key, s.remoteUser)
+	k.croom = croom
 	h.kept[key] = k
 	h.mu.Unlock()
 	b, err := k.start(s, r)
 	if err != nil {
-		lease.Release(context.Background())
+		if croom != nil {
+			croom.Close(int(closeNoSession), "no such session") // releases the lease
+		}
 		return nil, err
 	}
-	croom, err := cl.Serve(lease, cluster.RoomOptions{ReplayMessages: 1 << 30, ReplayBytes: int(h.limit)})
-	if err != nil {
-		s.log.Error("cannot serve the session on the cluster; it resumes on this instance only", "err", err)
-		return b, nil
+	if croom != nil {
+		go k.remoteMembers()
+		go k.watchLease(lease)
 	}
-	k.mu.Lock()
-	k.croom = croom
-	k.mu.Unlock()
-	go k.remoteMembers()
-	go k.watchLease(lease)
 	return b, nil
 }
 
