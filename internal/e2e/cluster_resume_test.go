@@ -50,15 +50,25 @@ func TestClusterResumeOnAnotherInstanceContinuesWithNoGapAndNoRepeat(t *testing.
 		readCount(t, again, seen, "resumed on the other instance")
 	}
 	compatSend(t, again, "hello")
+	count := seen // the counter's last number; seen counts its answer too
 	for {
 		_, got := compatRead(t, again)
+		seen++
 		if got == "got hello" {
 			break
 		}
-		seen++
-		if got != strconv.Itoa(seen) {
-			t.Fatalf("waiting for the answer to input sent from the other instance: got %q, want %d", got, seen)
+		count++
+		if got != strconv.Itoa(count) {
+			t.Fatalf("waiting for the answer to input sent from the other instance: got %q, want %d", got, count)
 		}
+	}
+	// Dropped again, and back on the same other instance: a new
+	// attachment from where the last one left off.
+	again.CloseNow()
+	third := compatDial(t, b.wsURL()+query+"&seen="+strconv.Itoa(seen))
+	for range 20 {
+		count++
+		readCount(t, third, count, "resumed on the other instance again")
 	}
 	if ps := roomPrograms("counter-" + marker); len(ps) != 1 {
 		t.Fatalf("%d counter programs run across the instances, want 1: %v", len(ps), ps)
