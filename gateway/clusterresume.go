@@ -148,7 +148,7 @@ func (k *resumable) remoteJoined(member string, seen int64) {
 		k.croom.CloseMember(k.remote, int(closeTakenOver), "taken over")
 	}
 	k.remote, k.remoteAcked = member, seen
-	k.written = max(k.written, seen)
+	k.written = max(k.written, k.buf.last()) // it gets the replay to here
 	k.stopExpiryLocked()
 	k.cond.Broadcast()
 	k.mu.Unlock()
@@ -186,6 +186,11 @@ func (k *resumable) publishLocked(op ws.OpCode, p []byte) {
 	}
 	if _, err := k.croom.Publish(cop, p); err != nil && !errors.Is(err, cluster.ErrRoomClosed) {
 		k.bridge.log.Warn("cannot publish to the cluster; a client resumed elsewhere will see a gap", "err", err)
+	}
+	if k.remote != "" {
+		// Its client may have it before the ack comes: a seen up to
+		// here is not too new.
+		k.written = k.buf.last()
 	}
 }
 
