@@ -34,11 +34,18 @@ func (h *clusterRoomHost) attach(s *session, r *http.Request, owner string) (*br
 		return nil, err
 	}
 	s.log = s.log.With("room", s.path, "owner", owner)
+	return newRemoteBridge(s, remote, false), nil
+}
+
+// newRemoteBridge is the bridge of a client attached to remote; with
+// ack, it tells the owner what the client has received (--resume).
+func newRemoteBridge(s *session, remote *cluster.Remote, ack bool) *bridge {
 	be := newRemoteBackend(remote)
-	b := newBridge(h.srv, be, nil, nil, s.log)
+	be.ack = ack
+	b := newBridge(s.srv, be, nil, nil, s.log)
 	b.outputOf = func(b *bridge) outputReader { be.flush = b.flush; return be }
 	b.inputOf = func(*client) programInput { return &remoteInput{remote: remote} }
-	return b, nil
+	return b
 }
 
 // closeRemote detaches a bridged client from its room and waits for its
@@ -61,6 +68,10 @@ type remoteBackend struct {
 	flush   func()        // the bridge's: sends what was written to the client
 	code    ws.StatusCode
 	reason  string
+
+	ack   bool   // acknowledge what was sent (a --resume session)
+	taken uint64 // the last message Next gave
+	acked uint64
 }
 
 func newRemoteBackend(remote *cluster.Remote) *remoteBackend {
@@ -98,6 +109,12 @@ func (rb *remoteBackend) end(code ws.StatusCode, reason string) {
 func (rb *remoteBackend) await() { rb.flush() }
 
 func (rb *remoteBackend) next() (ws.OpCode, []byte, error) {
+	if rb.ack && rb.taken > rb.acked {
+		// The pump calls next once it has written the last one: the
+		// owner may drop it from the session's buffer now.
+		rb.remote.Ack(rb.taken)
+		rb.acked = rb.taken
+	}
 	m, err := rb.remote.Next(rb.ctx)
 	if err != nil {
 		var ended *cluster.Ended
@@ -108,6 +125,7 @@ func (rb *remoteBackend) next() (ws.OpCode, []byte, error) {
 		}
 		return 0, nil, err
 	}
+	rb.taken = m.Seq
 	if m.Op == cluster.OpBinary {
 		return ws.OpBinary, m.Data, nil
 	}

@@ -227,11 +227,14 @@ func (s *Server) checkCluster() error {
 	}
 	switch {
 	case cfg.Resume > 0:
-		return errors.New("--resume does not span a cluster yet: its sessions stay on the instance that runs them; drop --cluster")
+		// Each session is a room of its own (clusterresume.go).
+		if cfg.Mode.spec().terminal == process.InteractiveTerminal {
+			return errors.New("--cluster does not carry a --resume terminal's window sizes yet: use a message mode")
+		}
 	case cfg.Mode == MuxMode:
 		return errors.New("--mux does not span a cluster yet; --cluster goes with --shared")
 	case !cfg.Shared:
-		return errors.New("--cluster spans the rooms of --shared: without them there is nothing to share between instances")
+		return errors.New("--cluster spans the rooms of --shared and the sessions of --resume: without them there is nothing to share between instances")
 	case cfg.Mode.spec().terminal == process.InteractiveTerminal:
 		return errors.New("--cluster does not carry a --shared terminal's window sizes yet: use a message mode")
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"wsgate/internal/cluster"
 	"wsgate/wsio"
 )
 
@@ -50,6 +51,13 @@ type resumable struct {
 	counted     bool // counted in the server's active sessions
 	expiry      *time.Timer
 	expiryGen   int // a timer that fires with an older gen is stale
+
+	// With --cluster (clusterresume.go): the session's room, which other
+	// instances attach to; the member attached from another instance
+	// ("" when none) and the last message it has received.
+	croom       *cluster.Room
+	remote      string
+	remoteAcked int64
 }
 
 // attachment is one connection attached to a resumable.
@@ -143,7 +151,7 @@ func (k *resumable) abandoned() {
 // that ends the session, or "" to keep it for --resume.
 func (k *resumable) left(s *session, why string) {
 	k.mu.Lock()
-	if k.lastLeft != s.conn || k.att != nil || k.pendingSeen >= 0 || k.over {
+	if k.lastLeft != s.conn || k.att != nil || k.pendingSeen >= 0 || k.over || k.remote != "" {
 		k.mu.Unlock() // taken over, or another connection is on its way
 		return
 	}
@@ -183,6 +191,9 @@ func (k *resumable) endIf(why string, cond func() bool) {
 	k.cond.Broadcast()
 	k.mu.Unlock()
 	k.host.forget(k)
+	if k.croom != nil {
+		k.croom.Close(CloseServiceRestartCode, "service restart") // no-op once the program's close went
+	}
 	k.bridge.log.Info("resumable session ended", "why", why)
 	cfg := &k.host.srv.cfg
 	k.bridge.stopReading()
@@ -199,7 +210,7 @@ func (k *resumable) startExpiryLocked() {
 	d := k.host.srv.cfg.Resume
 	k.expiry = time.AfterFunc(d, func() {
 		k.endIf(fmt.Sprintf("no connection for %v (--resume)", d), func() bool {
-			return gen == k.expiryGen && k.att == nil && k.pendingSeen < 0
+			return gen == k.expiryGen && k.att == nil && k.pendingSeen < 0 && k.remote == ""
 		})
 	})
 }
@@ -218,13 +229,19 @@ func (k *resumable) stopExpiryLocked() {
 func (k *resumable) attach(c *client) {
 	k.mu.Lock()
 	old, again := k.att, k.attached
+	if k.remote != "" { // attached from another instance (clusterresume.go)
+		k.croom.CloseMember(k.remote, int(closeTakenOver), "taken over")
+		k.remote = ""
+	}
 	k.mu.Unlock()
 	if old != nil {
 		k.takeOver(old)
 	}
 	if again {
 		k.renewInput()
+		k.mu.Lock()
 		c.input = k.bridge.input // attachClient gave it the old one
+		k.mu.Unlock()
 	}
 	k.mu.Lock()
 	a := &attachment{c: c, next: k.pendingSeen + 1, detached: make(chan struct{})}
@@ -266,7 +283,10 @@ func (k *resumable) renewInput() {
 	case *socketBackend:
 		be.conn.SetWriteDeadline(time.Time{})
 	}
-	b.input = newInputSink(b.backend, b.log)
+	in := newInputSink(b.backend, b.log)
+	k.mu.Lock() // remoteMembers reads it from its own goroutine
+	b.input = in
+	k.mu.Unlock()
 }
 
 func (k *resumable) detach(c *client) {
@@ -290,6 +310,7 @@ func (k *resumable) send(op ws.OpCode, p []byte) {
 	}
 	if !k.over {
 		k.buf.push(op, p)
+		k.publishLocked(op, p)
 		k.cond.Broadcast()
 	}
 }
@@ -299,7 +320,7 @@ func (k *resumable) send(op ws.OpCode, p []byte) {
 // connection that is opening.
 func (k *resumable) droppable() int64 {
 	if k.att == nil {
-		return 0
+		return k.remoteAcked // 0 unless attached from another instance
 	}
 	n := k.att.next - 1
 	if k.pendingSeen >= 0 {
@@ -320,6 +341,9 @@ func (k *resumable) closeAll(code ws.StatusCode, reason string) {
 	}
 	k.cond.Broadcast()
 	k.mu.Unlock()
+	if k.croom != nil {
+		k.croom.Close(int(code), reason) // after the output: in order
+	}
 }
 
 // write sends a's messages from its seen on, then the close of a program

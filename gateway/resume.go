@@ -125,6 +125,14 @@ func (h *resumeHost) open(s *session, r *http.Request) (*bridge, error) {
 	for range 100 { // bounded: each turn, a session the token named has ended
 		h.mu.Lock()
 		k := h.kept[key]
+		if k == nil && h.srv.cfg.Cluster != nil {
+			h.mu.Unlock()
+			b, err := h.openCluster(s, r, key, seen)
+			if b != nil || err != nil {
+				return b, err
+			}
+			continue
+		}
 		if k == nil {
 			if seen > 0 {
 				h.mu.Unlock()
@@ -146,6 +154,10 @@ func (h *resumeHost) open(s *session, r *http.Request) (*bridge, error) {
 // abandon undoes open: a new session's program is stopped, a kept one
 // waits for another connection.
 func (h *resumeHost) abandon(s *session, b *bridge) {
+	if _, remote := b.backend.(*remoteBackend); remote {
+		closeRemote(b) // the session runs on another instance
+		return
+	}
 	k, ok := b.out.(*resumable)
 	if !ok {
 		ownBackend{}.abandon(s, b)
@@ -158,6 +170,10 @@ func (h *resumeHost) abandon(s *session, b *bridge) {
 // session: kept for DURATION after a drop, ended after a close with 1000
 // or a close that wsgate started (the program ended, a limit, shutdown).
 func (h *resumeHost) close(s *session, b *bridge) {
+	if _, remote := b.backend.(*remoteBackend); remote {
+		closeRemote(b) // the session runs on another instance
+		return
+	}
 	k, ok := b.out.(*resumable)
 	if !ok {
 		ownBackend{}.close(s, b)

@@ -123,7 +123,9 @@ func (r *Room) answerAttach(req *nats.Msg) {
 	}
 	r.mu.Unlock()
 	if !ok {
-		r.reply(req.Reply, opRefused, []byte(refusal), nil)
+		// The last number lets a resuming client tell a seen too old
+		// from one too new.
+		r.reply(req.Reply, opRefused, []byte(refusal), nats.Header{hdrSeq: {seqHeader(last)}})
 		return
 	}
 	if !r.emit(Event{Kind: EventJoined, Member: id, Instance: instance, Data: req.Data, Seq: seen}) {

@@ -29,6 +29,14 @@ var (
 	ErrDetached = errors.New("cluster: detached")
 )
 
+// ReplayGoneError is Attach's refusal of a resume (ErrReplayGone): Last
+// is the number of the room's last message, so a Seen above it was never
+// sent and one below it asks for output no longer kept.
+type ReplayGoneError struct{ Last uint64 }
+
+func (e *ReplayGoneError) Error() string { return ErrReplayGone.Error() }
+func (e *ReplayGoneError) Unwrap() error { return ErrReplayGone }
+
 // Ended is how a remote client's attachment ends: the WebSocket close code
 // and reason to close the client with, and why.
 type Ended struct {
@@ -197,7 +205,7 @@ func (r *Remote) ask(ctx context.Context, o AttachOptions) error {
 	case nm.Header.Get("Status") == "503": // NATS: no subscriber
 		return nats.ErrNoResponders
 	case Op(nm.Header.Get(hdrOp)) == opRefused && string(nm.Data) == "replay gone":
-		return ErrReplayGone
+		return &ReplayGoneError{Last: headerUint(nm, hdrSeq)}
 	case Op(nm.Header.Get(hdrOp)) == opRefused:
 		return ErrRoomClosing
 	case Op(nm.Header.Get(hdrOp)) != opAttached:

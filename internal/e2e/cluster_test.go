@@ -243,7 +243,6 @@ func TestClusterRefusesWhatItCannotSpan(t *testing.T) {
 		want string
 	}{
 		{[]string{"cat"}, "without them there is nothing to share"},
-		{[]string{"--resume", "1m", "cat"}, "--resume does not span a cluster yet"},
 		{[]string{"--shared", "--max-message-size", "2000000", "cat"}, "does not fit in a NATS message"},
 	} {
 		cmd := exec.Command(wsgateBin, append([]string{"--address", "127.0.0.1", "--port", "0", "--cluster", nats}, tc.args...)...)
