@@ -16,9 +16,31 @@ import (
 // A --resume session with --cluster: started on one instance, resumed on
 // another after a drop, with one program in the whole cluster.
 
-func startResumeWsgate(t *testing.T, natsURL string) server {
+func startResumeWsgate(t *testing.T, natsURL string, flags ...string) server {
 	t.Helper()
-	return startWsgate(t, "--cluster", natsURL, "--cluster-lease", clusterLease, "--resume", "1m", "./testscripts/counter")
+	args := append([]string{"--cluster", natsURL, "--cluster-lease", clusterLease, "--resume", "1m"}, flags...)
+	return startWsgate(t, append(args, "./testscripts/counter")...)
+}
+
+// resumeCluster is a nats-server with two wsgates on it, a and b (a with
+// aFlags too), and the query of one session whose counter programs, named
+// by its marker, are killed at the end of the test.
+type resumeCluster struct {
+	a, b          server
+	marker, query string
+}
+
+func newResumeCluster(t *testing.T, name string, aFlags ...string) resumeCluster {
+	t.Helper()
+	nats := startNATS(t)
+	marker := newMarker(name)
+	t.Cleanup(func() { killMarkedPrograms("counter-" + marker) })
+	return resumeCluster{
+		a:      startResumeWsgate(t, nats, aFlags...),
+		b:      startResumeWsgate(t, nats),
+		marker: marker,
+		query:  fmt.Sprintf("?resume=%s&mark=%s", clusterToken, marker),
+	}
 }
 
 const clusterToken = "clusterResumeToken_0123456789"
@@ -33,12 +55,8 @@ func readCount(t *testing.T, c *websocket.Conn, want int, who string) {
 }
 
 func TestClusterResumeOnAnotherInstanceContinuesWithNoGapAndNoRepeat(t *testing.T) {
-	nats := startNATS(t)
-	marker := newMarker("cluster-resume")
-	t.Cleanup(func() { killMarkedPrograms("counter-" + marker) })
-	a := startResumeWsgate(t, nats)
-	b := startResumeWsgate(t, nats)
-	query := fmt.Sprintf("?resume=%s&mark=%s", clusterToken, marker)
+	c := newResumeCluster(t, "cluster-resume")
+	a, b, marker, query := c.a, c.b, c.marker, c.query
 	first := compatDial(t, a.wsURL()+query)
 	seen := 0
 	for range 20 {
@@ -78,12 +96,8 @@ func TestClusterResumeOnAnotherInstanceContinuesWithNoGapAndNoRepeat(t *testing.
 }
 
 func TestClusterResumeRefusesASeenOutOfRangeOnAnotherInstance(t *testing.T) {
-	nats := startNATS(t)
-	marker := newMarker("cluster-resume-range")
-	t.Cleanup(func() { killMarkedPrograms("counter-" + marker) })
-	a := startResumeWsgate(t, nats)
-	b := startResumeWsgate(t, nats)
-	query := fmt.Sprintf("?resume=%s&mark=%s", clusterToken, marker)
+	c := newResumeCluster(t, "cluster-resume-range")
+	a, b, query := c.a, c.b, c.query
 	first := compatDial(t, a.wsURL()+query)
 	readCount(t, first, 1, "the first connection")
 	first.CloseNow()
@@ -94,12 +108,8 @@ func TestClusterResumeRefusesASeenOutOfRangeOnAnotherInstance(t *testing.T) {
 }
 
 func TestClusterResumeTakeoverAcrossInstancesClosesTheOldConnectionWith4100(t *testing.T) {
-	nats := startNATS(t)
-	marker := newMarker("cluster-resume-takeover")
-	t.Cleanup(func() { killMarkedPrograms("counter-" + marker) })
-	a := startResumeWsgate(t, nats)
-	b := startResumeWsgate(t, nats)
-	query := fmt.Sprintf("?resume=%s&mark=%s", clusterToken, marker)
+	c := newResumeCluster(t, "cluster-resume-takeover")
+	a, b, query := c.a, c.b, c.query
 	onA := compatDial(t, a.wsURL()+query)
 	readCount(t, onA, 1, "the first connection")
 	onB := compatDial(t, b.wsURL()+query+"&seen=1")
@@ -118,26 +128,22 @@ func TestClusterResumeTakeoverAcrossInstancesClosesTheOldConnectionWith4100(t *t
 	expectClose(t, onB, 5*time.Second, 4100, "the remote connection taken over on the owner's instance")
 }
 
-// resumedOnB starts a session on a and resumes it on b; it returns b's
+// resumedOnB starts the session on a and resumes it on b; it returns b's
 // connection.
-func resumedOnB(t *testing.T, a, b server, marker string) *websocket.Conn {
+func (c resumeCluster) resumedOnB(t *testing.T) *websocket.Conn {
 	t.Helper()
-	query := fmt.Sprintf("?resume=%s&mark=%s", clusterToken, marker)
-	first := compatDial(t, a.wsURL()+query)
+	first := compatDial(t, c.a.wsURL()+c.query)
 	readCount(t, first, 1, "the first connection")
 	first.CloseNow()
-	onB := compatDial(t, b.wsURL()+query+"&seen=1")
+	onB := compatDial(t, c.b.wsURL()+c.query+"&seen=1")
 	readCount(t, onB, 2, "resumed on the other instance")
 	return onB
 }
 
 func TestClusterResumeOwnerDrainClosesTheRemoteConnectionWith1012(t *testing.T) {
-	nats := startNATS(t)
-	marker := newMarker("cluster-resume-drain")
-	t.Cleanup(func() { killMarkedPrograms("counter-" + marker) })
-	a := startWsgate(t, "--cluster", nats, "--cluster-lease", clusterLease, "--resume", "1m", "--drain-timeout", "20s", "./testscripts/counter")
-	b := startResumeWsgate(t, nats)
-	onB := resumedOnB(t, a, b, marker)
+	c := newResumeCluster(t, "cluster-resume-drain", "--drain-timeout", "20s")
+	a, marker := c.a, c.marker
+	onB := c.resumedOnB(t)
 	// A connection of a's own keeps the drain going.
 	local := compatDial(t, a.wsURL()+"?resume=localClusterToken_0123456789&mark="+marker)
 	readCount(t, local, 1, "a's own connection")
@@ -150,12 +156,8 @@ func TestClusterResumeOwnerDrainClosesTheRemoteConnectionWith1012(t *testing.T) 
 }
 
 func TestClusterResumeOwnerKilledClosesTheRemoteConnectionWith1012(t *testing.T) {
-	nats := startNATS(t)
-	marker := newMarker("cluster-resume-kill")
-	t.Cleanup(func() { killMarkedPrograms("counter-" + marker) })
-	a := startResumeWsgate(t, nats)
-	b := startResumeWsgate(t, nats)
-	onB := resumedOnB(t, a, b, marker)
-	a.Kill()
+	c := newResumeCluster(t, "cluster-resume-kill")
+	onB := c.resumedOnB(t)
+	c.a.Kill()
 	expectClose(t, onB, 10*time.Second, websocket.StatusServiceRestart, "the connection resumed on the live instance")
 }
