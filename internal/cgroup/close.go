@@ -15,14 +15,10 @@ import (
 // removes its directory from every hierarchy. It is safe to call twice,
 // and after Release.
 func (g *Group) Close() error {
-	g.mu.Lock()
-	if g.closed {
-		g.mu.Unlock()
+	first, err := g.killOnce()
+	if !first {
 		return nil
 	}
-	g.closed = true
-	err := g.kill()
-	g.mu.Unlock()
 	return errors.Join(err, g.remove())
 }
 
@@ -33,18 +29,23 @@ func (g *Group) Close() error {
 // before going on. If the removal queue is full, Release removes the group
 // itself.
 func (g *Group) Release() error {
-	g.mu.Lock()
-	if g.closed {
-		g.mu.Unlock()
-		return nil
-	}
-	g.closed = true
-	err := g.kill()
-	g.mu.Unlock()
-	if g.m.queueRemoval(g) {
+	first, err := g.killOnce()
+	if !first || g.m.queueRemoval(g) {
 		return err
 	}
 	return errors.Join(err, g.remove())
+}
+
+// killOnce marks the group closed and kills what remains in it, the first
+// time only; it reports whether this was the first.
+func (g *Group) killOnce() (first bool, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false, nil
+	}
+	g.closed = true
+	return true, g.kill()
 }
 
 // remove waits until the killed group is empty, removes its directories
