@@ -1,7 +1,10 @@
 package gateway
 
 import (
+	"encoding/json"
+	"log/slog"
 	"slices"
+	"sync"
 
 	"github.com/gobwas/ws"
 
@@ -10,42 +13,87 @@ import (
 
 // remoteMembers feeds a served room with what its remote members do:
 // a join holds the room like a local client (--linger counts it), input
-// goes to the program under --shared-input's rule, a leave lets go. When
-// the cluster room is closed its events end, and every remote member
-// still held is let go.
+// goes to the program under --shared-input's rule, a leave lets go. With
+// --mux the owner writes the protocol's events for them, as inputMux does
+// for a local client: open with the environment the member's instance
+// sent, each message with its type, close with the code its client left
+// with. When the cluster room is closed its events end, and every remote
+// member still held is let go.
 func (h *clusterRoomHost) remoteMembers(rm *room, sr *servedRoom) {
-	var members []string // oldest first, for --shared-input first
+	mux := h.srv.cfg.Mode == MuxMode
 	for ev := range sr.room.Events() {
 		switch ev.Kind {
 		case cluster.EventJoined:
-			if h.holdRemote(rm) {
-				members = append(members, ev.Member)
-			} else {
+			if !h.holdRemote(rm) {
 				sr.room.CloseMember(ev.Member, CloseServiceRestartCode, "service restart")
-			}
-		case cluster.EventInput:
-			if slices.Contains(members, ev.Member) && h.remoteMayWrite(rm, members, ev.Member) {
-				select {
-				case rm.in.messages <- ev.Data:
-				case <-rm.in.stopped:
-				}
-			}
-		case cluster.EventInputLost, cluster.EventLeft:
-			i := slices.Index(members, ev.Member)
-			if i < 0 {
 				continue
 			}
-			members = slices.Delete(members, i, i+1)
+			sr.members.add(ev.Member)
+			h.srv.cfg.Metrics.RemoteRoomClientJoined()
+			if mux {
+				remoteEvent(rm, muxOpen(ev.Member, remoteEnv(ev.Data, rm.log)))
+			}
+		case cluster.EventInput:
+			if !sr.members.has(ev.Member) || !h.remoteMayWrite(rm, sr, ev.Member) {
+				continue
+			}
+			p := ev.Data
+			if mux {
+				p = muxMessage(ev.Member, remoteOp(ev.Op), ev.Data)
+			}
+			select {
+			case rm.in.messages <- p:
+			case <-rm.in.stopped:
+			}
+		case cluster.EventInputLost, cluster.EventLeft:
+			if !sr.members.remove(ev.Member) {
+				continue
+			}
+			h.srv.cfg.Metrics.RemoteRoomClientLeft()
+			code, reason := ev.Code, string(ev.Data)
 			if ev.Kind == cluster.EventInputLost {
 				rm.log.Warn("a remote client's input was lost: closing it with 1008", "member", ev.Member)
 				sr.room.CloseMember(ev.Member, int(ws.StatusPolicyViolation), "too slow")
+				code, reason = int(ws.StatusPolicyViolation), "too slow"
+			}
+			if code == 0 { // its instance went without a word
+				code = int(ws.StatusAbnormalClosure)
+			}
+			if mux {
+				remoteEvent(rm, muxClose(ev.Member, code, reason))
 			}
 			h.roomHost.close(nil, rm.bridge)
 		}
 	}
-	for range members {
+	for range sr.members.clear() {
+		h.srv.cfg.Metrics.RemoteRoomClientLeft()
 		h.roomHost.close(nil, rm.bridge)
 	}
+}
+
+// remoteEvent hands the program a remote member's open or close event.
+func remoteEvent(rm *room, line []byte) {
+	if !rm.in.event(line) {
+		rm.log.Warn("--mux: the program did not take a remote client's event", "event", truncate(line, 200))
+	}
+}
+
+// remoteOp is the WebSocket type of a remote member's message.
+func remoteOp(op cluster.Op) ws.OpCode {
+	if op == cluster.OpBinary {
+		return ws.OpBinary
+	}
+	return ws.OpText
+}
+
+// remoteEnv reads the CGI environment a --mux member's instance sent with
+// its join (clusterremote.go's attach).
+func remoteEnv(info []byte, log *slog.Logger) map[string]string {
+	var env map[string]string
+	if err := json.Unmarshal(info, &env); err != nil {
+		log.Warn("--mux: a remote client's environment is unreadable; its open event has none", "err", err)
+	}
+	return env
 }
 
 // holdRemote counts a remote member as a holder of rm, unless rm is
@@ -67,12 +115,93 @@ func (h *clusterRoomHost) holdRemote(rm *room) bool {
 // remoteMayWrite is mayWrite for a remote member: with --shared-input
 // first, the local clients come first, then the remote members in the
 // order they joined.
-func (h *clusterRoomHost) remoteMayWrite(rm *room, members []string, member string) bool {
+func (h *clusterRoomHost) remoteMayWrite(rm *room, sr *servedRoom, member string) bool {
 	switch h.srv.cfg.SharedInput {
 	case SharedInputNone:
 		return false
 	case SharedInputFirst:
-		return len(rm.fan.clients()) == 0 && members[0] == member
+		return len(rm.fan.clients()) == 0 && sr.members.first() == member
+	}
+	return true
+}
+
+// remoteRoster is a served room's members on other instances, oldest
+// first. remoteMembers writes it; --mux's commands read it from the
+// output pump.
+type remoteRoster struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (r *remoteRoster) add(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ids = append(r.ids, id)
+}
+
+// remove takes id off the roster; false: it was not on it.
+func (r *remoteRoster) remove(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	i := slices.Index(r.ids, id)
+	if i < 0 {
+		return false
+	}
+	r.ids = slices.Delete(r.ids, i, i+1)
+	return true
+}
+
+func (r *remoteRoster) has(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Contains(r.ids, id)
+}
+
+func (r *remoteRoster) first() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.ids) == 0 {
+		return ""
+	}
+	return r.ids[0]
+}
+
+// clear empties the roster and returns who was on it.
+func (r *remoteRoster) clear() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ids := r.ids
+	r.ids = nil
+	return ids
+}
+
+// sendTo sends a --mux message to those of ids that are remote members,
+// in one NATS message addressed to them all; it returns the others.
+func (sr *servedRoom) sendTo(ids []string, op ws.OpCode, p []byte) (unknown []string) {
+	var to []string
+	for _, id := range ids {
+		if sr.members.has(id) {
+			to = append(to, id)
+		} else {
+			unknown = append(unknown, id)
+		}
+	}
+	if len(to) > 0 {
+		if _, err := sr.room.Publish(clusterOp(op), p, to...); err != nil {
+			sr.log.Warn("cannot publish to the cluster; remote clients will see a gap", "err", err)
+		}
+	}
+	return unknown
+}
+
+// closeOne closes a remote member with the program's code (--mux's
+// {"close":ID}).
+func (sr *servedRoom) closeOne(id string, code ws.StatusCode, reason string) bool {
+	if !sr.members.has(id) {
+		return false
+	}
+	if err := sr.room.CloseMember(id, int(code), reason); err != nil {
+		sr.log.Warn("cannot close a remote client", "member", id, "err", err)
 	}
 	return true
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"wsgate/internal/cluster"
+	"wsgate/process"
 )
 
 // A client whose room another instance runs is bridged to it: its bridge
@@ -26,14 +28,18 @@ import (
 func (h *clusterRoomHost) attach(s *session, r *http.Request, owner string) (*bridge, error) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*h.cl.LeaseTTL())
 	defer cancel()
-	remote, err := h.cl.Attach(ctx, roomKey(s.path), owner, cluster.AttachOptions{
-		Member:        s.id,
-		QueueMessages: h.srv.cfg.ClientQueue,
-	})
+	o := cluster.AttachOptions{Member: s.id, QueueMessages: h.srv.cfg.ClientQueue}
+	if h.srv.cfg.Mode == MuxMode {
+		// The owner's program gets it in this client's open event.
+		env := cgiVariables(process.CGIEnv(s.cgiRequest(r), h.srv.cfg.PassEnv))
+		o.Info, _ = json.Marshal(env) // strings always encode
+	}
+	remote, err := h.cl.Attach(ctx, roomKey(s.path), owner, o)
 	if err != nil {
 		return nil, err
 	}
 	s.log = s.log.With("room", s.path, "owner", owner)
+	h.srv.cfg.Metrics.RoomClientJoined() // left in close or abandon
 	return newRemoteBridge(s, remote, false), nil
 }
 
@@ -44,7 +50,7 @@ func newRemoteBridge(s *session, remote *cluster.Remote, ack bool) *bridge {
 	be.ack = ack
 	b := newBridge(s.srv, be, nil, nil, s.log)
 	b.outputOf = func(b *bridge) outputReader { be.flush = b.flush; return be }
-	b.inputOf = func(*client) programInput { return &remoteInput{remote: remote} }
+	b.inputOf = func(*client) programInput { return &remoteInput{remote: remote, be: be} }
 	return b
 }
 
@@ -72,6 +78,12 @@ type remoteBackend struct {
 	ack   bool   // acknowledge what was sent (a --resume session)
 	taken uint64 // the last message Next gave
 	acked uint64
+
+	// The close code and reason the client left with, for the owner's
+	// --mux close event; set by the input pump before the teardown stops
+	// the backend.
+	leaveCode   int
+	leaveReason string
 }
 
 func newRemoteBackend(remote *cluster.Remote) *remoteBackend {
@@ -90,7 +102,7 @@ func (rb *remoteBackend) closeCode() (ws.StatusCode, string) {
 }
 func (rb *remoteBackend) stop(time.Duration, time.Duration) {
 	rb.cancel()
-	rb.remote.Detach()
+	rb.remote.Leave(rb.leaveCode, rb.leaveReason)
 	rb.end(ws.StatusGoingAway, "")
 }
 func (rb *remoteBackend) release()                   {}
@@ -136,7 +148,20 @@ func (rb *remoteBackend) next() (ws.OpCode, []byte, error) {
 // program's stdin, and sends it to the room's owner whole.
 type remoteInput struct {
 	remote *cluster.Remote
+	be     *remoteBackend
 	buf    []byte
+}
+
+// inputRemoteMux is inputMux for a client whose room another instance
+// runs: each message goes to the owner as it is, with its type, and the
+// close code goes with the leave; the owner writes the events.
+func inputRemoteMux(c *client) error {
+	in := c.input.(*remoteInput)
+	err := c.readMessages(func(op ws.OpCode, p []byte) {
+		in.remote.Send(clusterOp(op), slices.Clone(p))
+	})
+	in.be.leaveCode, in.be.leaveReason = closeOf(err)
+	return err
 }
 
 func (in *remoteInput) Write(p []byte) (int, error) {

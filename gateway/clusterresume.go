@@ -147,7 +147,9 @@ func (k *resumable) remoteJoined(member string, seen int64) {
 	if k.remote != "" && k.remote != member {
 		k.croom.CloseMember(k.remote, int(closeTakenOver), "taken over")
 	}
+	was := k.sessionStateLocked()
 	k.remote, k.remoteAcked = member, seen
+	k.recordStateLocked(was)
 	k.written = max(k.written, k.buf.last()) // it gets the replay to here
 	k.stopExpiryLocked()
 	k.cond.Broadcast()
@@ -167,7 +169,9 @@ func (k *resumable) remoteLeft(member string) {
 	if k.remote == "" || (member != "" && member != k.remote) {
 		return
 	}
+	was := k.sessionStateLocked()
 	k.remote = ""
+	k.recordStateLocked(was)
 	if k.att == nil && k.pendingSeen < 0 && !k.over && k.end == nil {
 		k.startExpiryLocked()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/gobwas/ws"
@@ -12,16 +13,19 @@ import (
 	"wsgate/process"
 )
 
-// A cluster (--cluster, Config.Cluster) spans the --shared rooms over
-// every wsgate connected to the same NATS: one program per room in the
-// whole cluster. The first client of a path, wherever it lands, claims
+// A cluster (--cluster, Config.Cluster) spans the --shared and --mux
+// rooms over every wsgate connected to the same NATS: one program per
+// room in the whole cluster. The first client of a path, wherever it lands, claims
 // the room's key (internal/cluster's KV bucket); the instance that wins
 // runs the program as roomHost does and serves the room on NATS, the
 // others bridge their clients to it (clusterremote.go). So a room is a
 // local room with remote members: its output goes to the local clients
 // and to Room.Publish, the remote members' input comes from Room.Events
 // under the same --shared-input rule, and their joins and leaves count
-// for --linger like local ones.
+// for --linger like local ones. A --mux program addresses remote members
+// by id as it does local ones: the owner publishes to them by name
+// (cluster.Room.Publish's to), and writes their open, message and close
+// events itself.
 //
 // When the instance that runs a room drains, dies or loses its lease, the
 // room's clients get 1012 "service restart" and reconnect; the next one
@@ -38,9 +42,11 @@ type clusterRoomHost struct {
 
 // servedRoom is the cluster side of a room this instance runs.
 type servedRoom struct {
-	room   *cluster.Room
-	lease  *cluster.Lease
-	closed bool // drained, lost or ended: nobody joins it any more
+	room    *cluster.Room
+	lease   *cluster.Lease
+	closed  bool // drained, lost or ended: nobody joins it any more
+	members remoteRoster
+	log     *slog.Logger
 }
 
 // clusterAttempts bounds the claims of one upgrade: an owner that goes
@@ -113,8 +119,9 @@ func (h *clusterRoomHost) serve(rm *room, lease *cluster.Lease) error {
 		lease.Release(context.Background())
 		return err
 	}
-	sr := &servedRoom{room: croom, lease: lease}
+	sr := &servedRoom{room: croom, lease: lease, log: rm.log}
 	h.served[rm] = sr
+	rm.remote = sr
 	rm.bridge.out = &clusterOutlet{fanout: rm.fan, room: croom, log: rm}
 	rm.stopped = func() {
 		croom.Close(CloseServiceRestartCode, "service restart") // no-op when already closed
@@ -177,6 +184,7 @@ func (h *clusterRoomHost) shutdown() {
 
 func (h *clusterRoomHost) abandon(s *session, b *bridge) {
 	if b.room == nil {
+		h.srv.cfg.Metrics.RoomClientLeft()
 		closeRemote(b)
 		return
 	}
@@ -185,6 +193,7 @@ func (h *clusterRoomHost) abandon(s *session, b *bridge) {
 
 func (h *clusterRoomHost) close(s *session, b *bridge) {
 	if b.room == nil {
+		h.srv.cfg.Metrics.RoomClientLeft()
 		closeRemote(b)
 		return
 	}
@@ -205,13 +214,17 @@ type clusterOutlet struct {
 
 func (o *clusterOutlet) send(op ws.OpCode, p []byte) {
 	o.fanout.send(op, p)
-	cop := cluster.OpText
-	if op == ws.OpBinary {
-		cop = cluster.OpBinary
-	}
-	if _, err := o.room.Publish(cop, p); err != nil && !errors.Is(err, cluster.ErrRoomClosed) {
+	if _, err := o.room.Publish(clusterOp(op), p); err != nil && !errors.Is(err, cluster.ErrRoomClosed) {
 		o.log.log.Warn("cannot publish to the cluster; remote clients will see a gap", "err", err)
 	}
+}
+
+// clusterOp is a WebSocket message type as the cluster carries it.
+func clusterOp(op ws.OpCode) cluster.Op {
+	if op == ws.OpBinary {
+		return cluster.OpBinary
+	}
+	return cluster.OpText
 }
 
 func (o *clusterOutlet) closeAll(code ws.StatusCode, reason string) {
@@ -232,9 +245,9 @@ func (s *Server) checkCluster() error {
 			return errors.New("--cluster does not carry a --resume terminal's window sizes yet: use a message mode")
 		}
 	case cfg.Mode == MuxMode:
-		return errors.New("--mux does not span a cluster yet; --cluster goes with --shared")
+		// A room, with remote members addressed by id (clustermembers.go).
 	case !cfg.Shared:
-		return errors.New("--cluster spans the rooms of --shared and the sessions of --resume: without them there is nothing to share between instances")
+		return errors.New("--cluster spans the rooms of --shared and --mux and the sessions of --resume: without them there is nothing to share between instances")
 	case cfg.Mode.spec().terminal == process.InteractiveTerminal:
 		return errors.New("--cluster does not carry a --shared terminal's window sizes yet: use a message mode")
 	}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -69,33 +70,56 @@ type muxCommand struct {
 // and its close.
 func inputMux(c *client) error {
 	rm := c.bridge.room
-	writeEvent(c.input, muxEvent{Event: "open", Conn: c.id, Env: rm.takeEnv(c.id)})
+	if rm == nil {
+		return inputRemoteMux(c) // the room runs on another instance
+	}
+	c.input.Write(muxOpen(c.id, rm.takeEnv(c.id)))
 	c.input.endMessage()
 	err := c.readMessages(func(op ws.OpCode, p []byte) {
-		data := string(p)
-		if op == ws.OpBinary {
-			data = base64.StdEncoding.EncodeToString(p)
-		}
-		writeEvent(c.input, muxEvent{Event: "message", Conn: c.id, Data: &data, Binary: op == ws.OpBinary})
+		c.input.Write(muxMessage(c.id, op, p))
 	})
-	code, reason := int(ws.StatusAbnormalClosure), ""
-	var closed *wsio.CloseError
-	if errors.As(err, &closed) {
-		code, reason = int(closed.Code), closed.Reason
-	}
-	var line strings.Builder
-	writeEvent(&line, muxEvent{Event: "close", Conn: c.id, Code: &code, Reason: &reason})
-	if !rm.in.event([]byte(line.String())) {
+	code, reason := closeOf(err)
+	if !rm.in.event(muxClose(c.id, code, reason)) {
 		c.log.Warn("--mux: the program did not take the close event")
 	}
 	return err
 }
 
-// writeEvent writes ev as one JSON line.
-func writeEvent(w interface{ Write([]byte) (int, error) }, ev muxEvent) {
-	enc := json.NewEncoder(w)
+// closeOf is the close code and reason a client left with: its close
+// frame's, or 1006 when the connection ended without one.
+func closeOf(err error) (int, string) {
+	var closed *wsio.CloseError
+	if errors.As(err, &closed) {
+		return int(closed.Code), closed.Reason
+	}
+	return int(ws.StatusAbnormalClosure), ""
+}
+
+// The three events, each one JSON line: the protocol above. A clustered
+// room's owner writes them for its remote members too (clustermembers.go).
+
+func muxOpen(id string, env map[string]string) []byte {
+	return muxLine(muxEvent{Event: "open", Conn: id, Env: env})
+}
+
+func muxMessage(id string, op ws.OpCode, p []byte) []byte {
+	data := string(p)
+	if op == ws.OpBinary {
+		data = base64.StdEncoding.EncodeToString(p)
+	}
+	return muxLine(muxEvent{Event: "message", Conn: id, Data: &data, Binary: op == ws.OpBinary})
+}
+
+func muxClose(id string, code int, reason string) []byte {
+	return muxLine(muxEvent{Event: "close", Conn: id, Code: &code, Reason: &reason})
+}
+
+func muxLine(ev muxEvent) []byte {
+	var line bytes.Buffer
+	enc := json.NewEncoder(&line)
 	enc.SetEscapeHTML(false)
 	enc.Encode(ev) // strings and ints always encode
+	return line.Bytes()
 }
 
 // muxOutput reads the program's command lines and carries each out.
@@ -149,7 +173,8 @@ func (rm *room) command(line []byte) error {
 		if code != 1000 && (code < 3000 || code > 4999) {
 			return fmt.Errorf("close code %d: want 1000 or 3000-4999", code)
 		}
-		if !rm.fan.closeOne(cmd.Close, ws.StatusCode(code), cmd.Reason) {
+		if !rm.fan.closeOne(cmd.Close, ws.StatusCode(code), cmd.Reason) &&
+			(rm.remote == nil || !rm.remote.closeOne(cmd.Close, ws.StatusCode(code), cmd.Reason)) {
 			return fmt.Errorf("close: no connection %q", cmd.Close)
 		}
 		return nil
@@ -163,14 +188,18 @@ func (rm *room) command(line []byte) error {
 	}
 	var one string
 	if json.Unmarshal(cmd.To, &one) == nil && one == "*" {
-		rm.fan.send(op, p)
+		rm.bridge.out.send(op, p) // in a cluster, to the remote members too
 		return nil
 	}
 	ids := []string{one}
 	if one == "" && json.Unmarshal(cmd.To, &ids) != nil {
 		return errors.New(`"to" is neither an id, a list of ids nor "*"`)
 	}
-	if unknown := rm.fan.sendTo(ids, op, p); len(unknown) > 0 {
+	unknown := rm.fan.sendTo(ids, op, p)
+	if len(unknown) > 0 && rm.remote != nil {
+		unknown = rm.remote.sendTo(unknown, op, p)
+	}
+	if len(unknown) > 0 {
 		return fmt.Errorf("no connection %q", unknown)
 	}
 	return nil

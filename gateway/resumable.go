@@ -11,6 +11,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"wsgate/internal/cluster"
+	"wsgate/internal/metrics"
 	"wsgate/wsio"
 )
 
@@ -185,7 +186,9 @@ func (k *resumable) endIf(why string, cond func() bool) {
 		k.mu.Unlock()
 		return
 	}
+	was := k.sessionStateLocked()
 	k.over = true
+	k.recordStateLocked(was)
 	k.stopExpiryLocked()
 	counted := k.counted
 	k.cond.Broadcast()
@@ -223,6 +226,24 @@ func (k *resumable) stopExpiryLocked() {
 	}
 }
 
+// sessionStateLocked is k's state for wsgate_resumable_sessions: none
+// before its first connection attached and once it has ended; with k.mu
+// held.
+func (k *resumable) sessionStateLocked() metrics.SessionState {
+	switch {
+	case k.over || (!k.attached && k.remote == ""):
+		return metrics.SessionNone
+	case k.att != nil || k.remote != "":
+		return metrics.SessionAttached
+	}
+	return metrics.SessionDetached
+}
+
+// recordStateLocked records the move from was to k's state now.
+func (k *resumable) recordStateLocked(was metrics.SessionState) {
+	k.host.srv.cfg.Metrics.SessionChanged(was, k.sessionStateLocked())
+}
+
 // attach attaches the connection that opened: it takes the session over
 // from the connection attached before, if any, then gets the messages
 // after its seen.
@@ -230,8 +251,10 @@ func (k *resumable) attach(c *client) {
 	k.mu.Lock()
 	old, again := k.att, k.attached
 	if k.remote != "" { // attached from another instance (clusterresume.go)
+		was := k.sessionStateLocked()
 		k.croom.CloseMember(k.remote, int(closeTakenOver), "taken over")
 		k.remote = ""
+		k.recordStateLocked(was)
 	}
 	k.mu.Unlock()
 	if old != nil {
@@ -244,8 +267,10 @@ func (k *resumable) attach(c *client) {
 		k.mu.Unlock()
 	}
 	k.mu.Lock()
+	was := k.sessionStateLocked()
 	a := &attachment{c: c, next: k.pendingSeen + 1, detached: make(chan struct{})}
 	k.att, k.attached, k.pendingSeen = a, true, -1
+	k.recordStateLocked(was)
 	if !k.counted {
 		// Shutdown waits for the session's program too. The attaching
 		// connection is counted already, so this Add is not from zero.
@@ -292,7 +317,9 @@ func (k *resumable) renewInput() {
 func (k *resumable) detach(c *client) {
 	k.mu.Lock()
 	if a := k.att; a != nil && a.c == c {
+		was := k.sessionStateLocked()
 		k.att, k.lastLeft = nil, c.conn
+		k.recordStateLocked(was)
 		close(a.detached)
 		k.cond.Broadcast()
 	}

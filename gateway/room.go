@@ -8,6 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gobwas/ws"
+
+	"wsgate/internal/metrics"
 	"wsgate/process"
 )
 
@@ -70,10 +73,23 @@ type room struct {
 	// stopped, when set, runs once the room's program is over: a room a
 	// cluster serves is closed there (clusterroom.go).
 	stopped func()
+	// remote, set when a cluster serves the room, reaches its members on
+	// other instances: --mux addresses them by id too.
+	remote roomRemote
 
 	mu    sync.Mutex
 	sizes map[*client]process.Size // terminal windows, by client (--terminal)
 	envs  map[string]map[string]string
+}
+
+// roomRemote is a clustered room's members on other instances, as --mux's
+// commands address them (clustermembers.go).
+type roomRemote interface {
+	// sendTo sends to those of ids that are remote members, and returns
+	// the others.
+	sendTo(ids []string, op ws.OpCode, p []byte) (unknown []string)
+	// closeOne closes a remote member; false: no such member.
+	closeOne(id string, code ws.StatusCode, reason string) bool
 }
 
 // open joins the running room of the session's path, or starts one: then
@@ -103,6 +119,7 @@ func (h *roomHost) join(s *session, r *http.Request, rm *room) *bridge {
 	if h.srv.cfg.Mode == MuxMode {
 		rm.setEnv(s.id, cgiVariables(process.CGIEnv(s.cgiRequest(r), h.srv.cfg.PassEnv)))
 	}
+	h.srv.cfg.Metrics.RoomClientJoined() // left in close
 	s.log = s.log.With("room", rm.key)
 	return rm.bridge
 }
@@ -116,6 +133,7 @@ func (h *roomHost) newRoom(s *session, be backend) *room {
 	rm.in = newRoomInput(rm.bridge.input)
 	go rm.in.run()
 	h.srv.active.Add(1) // a lingering room holds a Shutdown until it stopped
+	cfg.Metrics.RoomOpened(h.roomKind())
 	rm.log.Info("room started", "pid", pidOf(be))
 	return rm
 }
@@ -125,10 +143,14 @@ func (h *roomHost) abandon(s *session, b *bridge) {
 	h.close(s, b)
 }
 
-// close lets go of the room for a session whose connection ended: the
-// last one out stops the program, at once or after --linger.
+// close lets go of the room for a session whose connection ended (nil: a
+// member on another instance, clustermembers.go): the last one out stops
+// the program, at once or after --linger.
 func (h *roomHost) close(s *session, b *bridge) {
 	rm := b.room
+	if s != nil {
+		h.srv.cfg.Metrics.RoomClientLeft()
+	}
 	h.mu.Lock()
 	rm.holders--
 	if rm.holders > 0 || rm.over {
@@ -196,7 +218,16 @@ func (rm *room) stop() {
 	if rm.stopped != nil {
 		rm.stopped()
 	}
+	rm.host.srv.cfg.Metrics.RoomClosed(rm.host.roomKind())
 	rm.log.Info("room over")
+}
+
+// roomKind is the kind of the host's rooms, for wsgate_rooms_active.
+func (h *roomHost) roomKind() metrics.RoomKind {
+	if h.srv.cfg.Mode == MuxMode {
+		return metrics.RoomMux
+	}
+	return metrics.RoomShared
 }
 
 // ended reports whether the room's program is over.

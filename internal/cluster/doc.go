@@ -98,7 +98,9 @@
 // Input, on .in: Wsgate-Member (the member ID), Wsgate-Op ("text",
 // "binary"; "leave" when the client went; "ack" with Wsgate-Seq the last
 // output message the client received) and Wsgate-Seq (decimal, the
-// member's own count of its inputs, from 1), then the payload.
+// member's own count of its inputs, from 1), then the payload. A "leave"
+// may carry Wsgate-Code, the WebSocket close code the client left with,
+// and then its payload is the close reason (--mux tells its program).
 //
 // # Attach
 //

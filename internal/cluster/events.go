@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/nats-io/nats.go"
 )
@@ -17,7 +18,9 @@ const (
 	EventInput
 	// EventAcked: a member has received the output up to Seq.
 	EventAcked
-	// EventLeft: a member detached, or its instance is gone (Reason).
+	// EventLeft: a member detached, or its instance is gone (Reason);
+	// Code and Data are the close code and reason its client left with
+	// (Remote.Leave), Code 0 when none is known.
 	EventLeft
 	// EventInputLost: some of a member's input never arrived (the owner
 	// did not keep up); the member should be closed.
@@ -32,6 +35,7 @@ type Event struct {
 	Op       Op     // EventInput: OpText or OpBinary
 	Data     []byte
 	Seq      uint64 // EventAcked: the last message received; EventJoined: its Seen
+	Code     int    // EventLeft: the client's close code, 0 when unknown
 	Reason   string // EventLeft: "left" or "instance gone"
 }
 
@@ -77,7 +81,8 @@ func (r *Room) inputEvent(nm *nats.Msg) (Event, bool) {
 		ev = Event{Kind: EventAcked, Member: id, Instance: m.instance, Seq: headerUint(nm, hdrSeq)}
 	case opLeave:
 		delete(r.members, id)
-		ev = Event{Kind: EventLeft, Member: id, Instance: m.instance, Reason: "left"}
+		code, _ := strconv.Atoi(nm.Header.Get(hdrCode))
+		ev = Event{Kind: EventLeft, Member: id, Instance: m.instance, Reason: "left", Code: code, Data: nm.Data}
 	default:
 		r.mu.Unlock()
 		return Event{}, false

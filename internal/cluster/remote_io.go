@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -119,14 +120,32 @@ func (r *Remote) Ack(seq uint64) error {
 }
 
 func (r *Remote) sendLocked(op Op, data []byte, seq uint64) error {
-	if r.ctx.Err() != nil {
-		return context.Cause(r.ctx)
+	return r.publishInput(r.inputMsg(op, data, seq))
+}
+
+// sendLeave sends the leave, with the client's close code when it has one.
+func (r *Remote) sendLeave(code int, reason string) error {
+	nm := r.inputMsg(opLeave, []byte(reason), r.inSeq)
+	if code != 0 {
+		nm.Header.Set(hdrCode, strconv.Itoa(code))
 	}
+	return r.publishInput(nm)
+}
+
+// inputMsg is one message of the member's on the room's input subject.
+func (r *Remote) inputMsg(op Op, data []byte, seq uint64) *nats.Msg {
 	nm := nats.NewMsg(r.key.subject("in"))
 	nm.Header.Set(hdrMember, r.member)
 	nm.Header.Set(hdrOp, string(op))
 	nm.Header.Set(hdrSeq, seqHeader(seq))
 	nm.Data = data
+	return nm
+}
+
+func (r *Remote) publishInput(nm *nats.Msg) error {
+	if r.ctx.Err() != nil {
+		return context.Cause(r.ctx)
+	}
 	if err := r.c.nc.PublishMsg(nm); err != nil {
 		return fmt.Errorf("send to %s: %w", r.key.full, err)
 	}
@@ -136,11 +155,16 @@ func (r *Remote) sendLocked(op Op, data []byte, seq uint64) error {
 // Detach takes the client off the room: the owner is told it left (its
 // program's --linger and presence count on it), and Next ends with
 // ErrDetached. Safe to call more than once, and after Next ended.
-func (r *Remote) Detach() {
+func (r *Remote) Detach() { r.Leave(0, "") }
+
+// Leave is Detach, telling the owner the WebSocket close code and reason
+// the client left with (--mux's close event); code 0: none was received.
+// Only the first call of Leave or Detach counts.
+func (r *Remote) Leave(code int, reason string) {
 	r.detached.Do(func() {
 		if r.ctx.Err() == nil {
 			r.sendMu.Lock()
-			_ = r.sendLocked(opLeave, nil, r.inSeq)
+			_ = r.sendLeave(code, reason)
 			r.sendMu.Unlock()
 		}
 		r.cancel(ErrDetached)

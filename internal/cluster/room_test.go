@@ -369,3 +369,24 @@ func TestAttachToAnOwnerThatIsGoneFails(t *testing.T) {
 		t.Fatalf("attach to a room nobody owns: %v, want ErrOwnerGone", err)
 	}
 }
+
+func TestALeaveCarriesTheClientsCloseCode(t *testing.T) {
+	s := startNATS(t)
+	a, b := join(t, s, "a"), join(t, s, "b")
+	room := serveRoom(t, a, "room:/mux", RoomOptions{})
+	rb := attach(t, b, "room:/mux", "a", AttachOptions{Member: "b-1"})
+	rc := attach(t, b, "room:/mux", "a", AttachOptions{Member: "b-2"})
+	for range 2 {
+		if ev := nextEvent(t, room); ev.Kind != EventJoined {
+			t.Fatalf("event %+v, want a join", ev)
+		}
+	}
+	rb.Leave(4001, "gone home")
+	if ev := nextEvent(t, room); ev.Kind != EventLeft || ev.Member != "b-1" || ev.Code != 4001 || string(ev.Data) != "gone home" {
+		t.Fatalf("event %+v, want b-1 left with 4001 \"gone home\"", ev)
+	}
+	rc.Detach()
+	if ev := nextEvent(t, room); ev.Kind != EventLeft || ev.Member != "b-2" || ev.Code != 0 || len(ev.Data) != 0 {
+		t.Fatalf("event %+v, want b-2 left with no close code", ev)
+	}
+}

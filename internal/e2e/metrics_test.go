@@ -126,3 +126,70 @@ func TestMetricsCountConnectionsProgramsAndRefusals(t *testing.T) {
 	waitLog(t, srv, `msg=connection `, 5*time.Second)
 	srv.wait(t)
 }
+
+// wantMetrics checks samples of a wsgate's /metrics at base, waiting up to
+// 5 s for them: gauges follow the connections' teardown.
+func wantMetrics(t *testing.T, who, base string, want map[string]float64) {
+	t.Helper()
+	var m map[string]float64
+	match := func() bool {
+		m = scrape(t, base)
+		for name, v := range want {
+			if m[name] != v {
+				return false
+			}
+		}
+		return true
+	}
+	if eventually(5*time.Second, match) {
+		return
+	}
+	for name, v := range want {
+		if m[name] != v {
+			t.Errorf("%s: %s = %v, want %v", who, name, m[name], v)
+		}
+	}
+	t.FailNow()
+}
+
+func TestMetricsFollowAResumableSession(t *testing.T) {
+	srv := startWsgate(t, "--metrics-address", "127.0.0.1:0", "--resume", "1m", "cat")
+	base := metricsAddress(t, srv)
+	url := srv.wsURL() + "?resume=metrics-session-token-0001"
+	c := compatDial(t, url)
+	compatSend(t, c, "one")
+	compatRead(t, c)
+	wantMetrics(t, "attached", base, map[string]float64{
+		`wsgate_resumable_sessions{state="attached"}`: 1, `wsgate_resumable_sessions{state="detached"}`: 0,
+	})
+	c.CloseNow() // dropped: the session waits for --resume
+	wantMetrics(t, "dropped", base, map[string]float64{
+		`wsgate_resumable_sessions{state="attached"}`: 0, `wsgate_resumable_sessions{state="detached"}`: 1,
+	})
+	c = compatDial(t, url+"&seen=1")
+	compatSend(t, c, "two")
+	compatRead(t, c)
+	wantMetrics(t, "resumed", base, map[string]float64{
+		`wsgate_resumable_sessions{state="attached"}`: 1, `wsgate_resumable_sessions{state="detached"}`: 0,
+	})
+	c.Close(websocket.StatusNormalClosure, "") // 1000 ends the session
+	wantMetrics(t, "ended", base, map[string]float64{
+		`wsgate_resumable_sessions{state="attached"}`: 0, `wsgate_resumable_sessions{state="detached"}`: 0,
+	})
+}
+
+func TestMetricsCountARoomAndItsClients(t *testing.T) {
+	srv := startWsgate(t, "--metrics-address", "127.0.0.1:0", "--shared", "cat")
+	base := metricsAddress(t, srv)
+	a, b := compatDial(t, srv.wsURL()), compatDial(t, srv.wsURL())
+	compatSend(t, a, "hi")
+	compatRead(t, b)
+	wantMetrics(t, "two clients", base, map[string]float64{
+		`wsgate_rooms_active{kind="shared"}`: 1, `wsgate_room_clients`: 2,
+	})
+	a.Close(websocket.StatusNormalClosure, "")
+	b.Close(websocket.StatusNormalClosure, "")
+	wantMetrics(t, "none left", base, map[string]float64{
+		`wsgate_rooms_active{kind="shared"}`: 0, `wsgate_room_clients`: 0,
+	})
+}

@@ -66,7 +66,11 @@
 //	                                                valid WebSocket upgrade).
 //	wsgate_rooms_active{kind}            gauge      Rooms (one program several connections attach
 //	                                                to) open now, by kind: "shared", "mux".
-//	wsgate_room_clients                  gauge      Connections attached to a room now.
+//	wsgate_room_clients                  gauge      Connections attached to a room now (with
+//	                                                --cluster, also those bridged to a room
+//	                                                another instance runs).
+//	wsgate_room_remote_clients           gauge      Clients of other instances attached to the
+//	                                                rooms this instance runs (--cluster).
 //	wsgate_resumable_sessions{state}     gauge      Resumable sessions alive now, by state:
 //	                                                "attached" (a connection is bridged to the
 //	                                                program), "detached" (the program runs on,

@@ -31,6 +31,7 @@ type Metrics struct {
 	rooms           *prometheus.GaugeVec
 	roomsByKind     map[RoomKind]prometheus.Gauge
 	roomClients     prometheus.Gauge
+	remoteClients   prometheus.Gauge
 	sessions        *prometheus.GaugeVec
 	sessionsByState map[SessionState]prometheus.Gauge
 }
@@ -144,7 +145,11 @@ func (m *Metrics) newRoomMetrics() {
 	}
 	m.roomClients = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "wsgate_room_clients",
-		Help: "Connections attached to a room now.",
+		Help: "Connections attached to a room now (with --cluster, also those bridged to a room another instance runs).",
+	})
+	m.remoteClients = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "wsgate_room_remote_clients",
+		Help: "Clients of other instances attached to the rooms this instance runs (--cluster).",
 	})
 	m.sessions = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "wsgate_resumable_sessions",
@@ -154,5 +159,5 @@ func (m *Metrics) newRoomMetrics() {
 	for _, s := range SessionStates {
 		m.sessionsByState[s] = m.sessions.WithLabelValues(string(s))
 	}
-	m.registry.MustRegister(m.rooms, m.roomClients, m.sessions)
+	m.registry.MustRegister(m.rooms, m.roomClients, m.remoteClients, m.sessions)
 }

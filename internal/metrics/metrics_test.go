@@ -30,6 +30,10 @@ func TestScrapeReportsEachRecordedEvent(t *testing.T) {
 	m.RoomClientJoined()
 	m.RoomClientJoined()
 	m.RoomClientLeft()
+	m.RemoteRoomClientJoined()
+	m.RemoteRoomClientJoined()
+	m.RemoteRoomClientJoined()
+	m.RemoteRoomClientLeft()
 	m.SessionChanged(SessionNone, SessionAttached)
 	m.SessionChanged(SessionNone, SessionAttached)
 	m.SessionChanged(SessionAttached, SessionDetached)
@@ -53,6 +57,7 @@ func TestScrapeReportsEachRecordedEvent(t *testing.T) {
 	wantValue(t, f, 1, "wsgate_rooms_active", "kind", "shared")
 	wantValue(t, f, 1, "wsgate_rooms_active", "kind", "mux")
 	wantValue(t, f, 1, "wsgate_room_clients")
+	wantValue(t, f, 2, "wsgate_room_remote_clients")
 	wantValue(t, f, 1, "wsgate_resumable_sessions", "state", "attached")
 	wantValue(t, f, 1, "wsgate_resumable_sessions", "state", "detached")
 	if got := series(t, f, "wsgate_spawn_seconds").GetHistogram().GetSampleCount(); got != 2 {
@@ -82,7 +87,7 @@ func TestEveryKnownLabelValueIsExportedBeforeAnyEvent(t *testing.T) {
 	for _, st := range SessionStates {
 		wantValue(t, f, 0, "wsgate_resumable_sessions", "state", string(st))
 	}
-	for _, name := range []string{"wsgate_connections_active", "wsgate_programs_running", "wsgate_program_starts_total", "wsgate_room_clients"} {
+	for _, name := range []string{"wsgate_connections_active", "wsgate_programs_running", "wsgate_program_starts_total", "wsgate_room_clients", "wsgate_room_remote_clients"} {
 		wantValue(t, f, 0, name)
 	}
 	if got := series(t, f, "wsgate_spawn_seconds").GetHistogram().GetSampleCount(); got != 0 {

@@ -55,6 +55,24 @@ func (m *Metrics) RoomClientLeft() {
 	m.roomClients.Dec()
 }
 
+// RemoteRoomClientJoined counts a client of another instance attached to
+// a room this instance runs (--cluster).
+func (m *Metrics) RemoteRoomClientJoined() {
+	if m == nil {
+		return
+	}
+	m.remoteClients.Inc()
+}
+
+// RemoteRoomClientLeft counts the end of one counted by
+// RemoteRoomClientJoined.
+func (m *Metrics) RemoteRoomClientLeft() {
+	if m == nil {
+		return
+	}
+	m.remoteClients.Dec()
+}
+
 // SetRoomClients sets the number of connections attached to rooms.
 func (m *Metrics) SetRoomClients(n int) {
 	if m == nil {
