@@ -18,7 +18,7 @@ import (
 func clusterFlags() []cli.Flag {
 	return []cli.Flag{
 		altsrc.NewStringSliceFlag(&cli.StringSliceFlag{Name: "cluster", Category: catShared,
-			Usage: "span the --shared rooms over every wsgate connected to the NATS server at `nats://HOST:PORT` (repeatable: several servers of one NATS cluster); one program per room in the whole cluster"}),
+			Usage: "span the --shared and --mux rooms and the --resume sessions over every wsgate connected to the NATS server at `nats://HOST:PORT` (repeatable: several servers of one NATS cluster); one program per room or session in the whole cluster"}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "cluster-id", Category: catShared,
 			Usage: "this instance's `NAME` in the cluster ([A-Za-z0-9_-], unique among live instances; default: random)"}),
 		altsrc.NewStringFlag(&cli.StringFlag{Name: "cluster-creds", Category: catShared,
