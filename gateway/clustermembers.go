@@ -9,6 +9,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"wsgate/internal/cluster"
+	"wsgate/process"
 )
 
 // remoteMembers feeds a served room with what its remote members do:
@@ -20,7 +21,7 @@ import (
 // with. When the cluster room is closed its events end, and every remote
 // member still held is let go.
 func (h *clusterRoomHost) remoteMembers(rm *room, sr *servedRoom) {
-	mux := h.srv.cfg.Mode == MuxMode
+	mux, terminal := h.srv.cfg.Mode == MuxMode, h.srv.cfg.Mode == TerminalMode
 	for ev := range sr.room.Events() {
 		switch ev.Kind {
 		case cluster.EventJoined:
@@ -33,8 +34,16 @@ func (h *clusterRoomHost) remoteMembers(rm *room, sr *servedRoom) {
 			if mux {
 				remoteEvent(rm, muxOpen(ev.Member, remoteEnv(ev.Data, rm.log)))
 			}
+			rm.changed()
 		case cluster.EventInput:
-			if !sr.members.has(ev.Member) || !h.remoteMayWrite(rm, sr, ev.Member) {
+			if !sr.members.has(ev.Member) {
+				continue
+			}
+			if terminal && ev.Op == cluster.OpText {
+				sr.terminalCommand(ev.Member, ev.Data)
+				continue
+			}
+			if !sr.mayWrite(ev.Member) {
 				continue
 			}
 			p := ev.Data
@@ -62,6 +71,7 @@ func (h *clusterRoomHost) remoteMembers(rm *room, sr *servedRoom) {
 			if mux {
 				remoteEvent(rm, muxClose(ev.Member, code, reason))
 			}
+			rm.changed()
 			h.roomHost.close(nil, rm.bridge)
 		}
 	}
@@ -112,17 +122,41 @@ func (h *clusterRoomHost) holdRemote(rm *room) bool {
 	return true
 }
 
-// remoteMayWrite is mayWrite for a remote member: with --shared-input
+// mayWrite is room.mayWrite for a remote member: with --shared-input
 // first, the local clients come first, then the remote members in the
 // order they joined.
-func (h *clusterRoomHost) remoteMayWrite(rm *room, sr *servedRoom, member string) bool {
-	switch h.srv.cfg.SharedInput {
+func (sr *servedRoom) mayWrite(member string) bool {
+	switch sr.rm.host.srv.cfg.SharedInput {
 	case SharedInputNone:
 		return false
 	case SharedInputFirst:
-		return len(rm.fan.clients()) == 0 && sr.members.first() == member
+		return len(sr.rm.fan.clients()) == 0 && sr.members.first() == member
 	}
 	return true
+}
+
+// presence lists the remote members, oldest first, for the presence
+// messages of a shared terminal.
+func (sr *servedRoom) presence() []presenceClient {
+	ids := sr.members.list()
+	list := make([]presenceClient, len(ids))
+	for i, id := range ids {
+		list[i] = presenceClient{ID: id, Writer: sr.mayWrite(id)}
+	}
+	return list
+}
+
+// terminalCommand carries out a remote member's terminal command: its
+// instance sends its client's resizes so (clusterremote.go).
+func (sr *servedRoom) terminalCommand(member string, p []byte) {
+	var cmd terminalCommand
+	if err := json.Unmarshal(p, &cmd); err != nil || cmd.Type != "resize" {
+		sr.log.Warn("a remote client's terminal command is not a resize; skipped", "member", member, "command", truncate(p, 200))
+		return
+	}
+	if err := sr.rm.resize(member, process.Size{Cols: cmd.Cols, Rows: cmd.Rows}); err != nil {
+		sr.log.Warn("cannot resize the terminal", "member", member, "err", err)
+	}
 }
 
 // remoteRoster is a served room's members on other instances, oldest
@@ -155,6 +189,13 @@ func (r *remoteRoster) has(id string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Contains(r.ids, id)
+}
+
+// list is the roster now, oldest first.
+func (r *remoteRoster) list() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.ids)
 }
 
 func (r *remoteRoster) first() string {

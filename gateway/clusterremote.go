@@ -108,6 +108,14 @@ func (rb *remoteBackend) stop(time.Duration, time.Duration) {
 func (rb *remoteBackend) release()                   {}
 func (rb *remoteBackend) describe() (string, string) { return "owner", rb.remote.Owner() }
 
+// resize asks the owner to size the terminal to the client's window: a
+// remote member's text message is a terminal command (--terminal; the
+// keys go as binary, remoteInput).
+func (rb *remoteBackend) resize(size process.Size) error {
+	p, _ := json.Marshal(terminalCommand{Type: "resize", Cols: size.Cols, Rows: size.Rows}) // ints and strings
+	return rb.remote.Send(cluster.OpText, p)
+}
+
 // end records how the attachment ended, once.
 func (rb *remoteBackend) end(code ws.StatusCode, reason string) {
 	rb.endOnce.Do(func() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"wsgate/internal/cluster"
+	"wsgate/process"
 )
 
 // With --cluster, a --resume session is a room of its own in the cluster,
@@ -117,7 +119,11 @@ func (k *resumable) remoteMembers() {
 			k.mu.Lock()
 			ours, in := ev.Member == k.remote, k.bridge.input
 			k.mu.Unlock()
-			if ours {
+			switch {
+			case !ours:
+			case ev.Op == cluster.OpText && k.host.srv.cfg.Mode == TerminalMode:
+				k.remoteTerminalCommand(ev.Data) // keys come as binary
+			default:
 				in.Write(ev.Data)
 				in.Flush()
 			}
@@ -137,6 +143,20 @@ func (k *resumable) remoteMembers() {
 	// session did.
 	k.remoteLeft("")
 	k.endIfDetached("the program ended")
+}
+
+// remoteTerminalCommand sizes the session's terminal to the window of the
+// client attached from another instance (clusterremote.go's resize).
+func (k *resumable) remoteTerminalCommand(p []byte) {
+	var cmd terminalCommand
+	tty, ok := terminalOf(k.bridge.backend)
+	if err := json.Unmarshal(p, &cmd); err != nil || cmd.Type != "resize" || !ok {
+		k.bridge.log.Warn("a remote client's terminal command is not a resize; skipped", "command", truncate(p, 200))
+		return
+	}
+	if err := process.Resize(tty, process.Size{Cols: cmd.Cols, Rows: cmd.Rows}); err != nil {
+		k.bridge.log.Warn("cannot resize the terminal", "err", err)
+	}
 }
 
 // remoteJoined makes member the session's connection, taking it over

@@ -10,7 +10,6 @@ import (
 	"github.com/gobwas/ws"
 
 	"wsgate/internal/cluster"
-	"wsgate/process"
 )
 
 // A cluster (--cluster, Config.Cluster) spans the --shared and --mux
@@ -46,6 +45,7 @@ type servedRoom struct {
 	lease   *cluster.Lease
 	closed  bool // drained, lost or ended: nobody joins it any more
 	members remoteRoster
+	rm      *room
 	log     *slog.Logger
 }
 
@@ -119,7 +119,7 @@ func (h *clusterRoomHost) serve(rm *room, lease *cluster.Lease) error {
 		lease.Release(context.Background())
 		return err
 	}
-	sr := &servedRoom{room: croom, lease: lease, log: rm.log}
+	sr := &servedRoom{room: croom, lease: lease, rm: rm, log: rm.log}
 	h.served[rm] = sr
 	rm.remote = sr
 	rm.bridge.out = &clusterOutlet{fanout: rm.fan, room: croom, log: rm}
@@ -241,15 +241,10 @@ func (s *Server) checkCluster() error {
 	switch {
 	case cfg.Resume > 0:
 		// Each session is a room of its own (clusterresume.go).
-		if cfg.Mode.spec().terminal == process.InteractiveTerminal {
-			return errors.New("--cluster does not carry a --resume terminal's window sizes yet: use a message mode")
-		}
 	case cfg.Mode == MuxMode:
 		// A room, with remote members addressed by id (clustermembers.go).
 	case !cfg.Shared:
 		return errors.New("--cluster spans the rooms of --shared and --mux and the sessions of --resume: without them there is nothing to share between instances")
-	case cfg.Mode.spec().terminal == process.InteractiveTerminal:
-		return errors.New("--cluster does not carry a --shared terminal's window sizes yet: use a message mode")
 	}
 	limit := cfg.Cluster.MaxPayload() - ClusterHeadroom
 	if cfg.MaxMessageSize <= 0 || cfg.MaxMessageSize > limit {

@@ -195,11 +195,7 @@ func (rm *room) command(line []byte) error {
 	if one == "" && json.Unmarshal(cmd.To, &ids) != nil {
 		return errors.New(`"to" is neither an id, a list of ids nor "*"`)
 	}
-	unknown := rm.fan.sendTo(ids, op, p)
-	if len(unknown) > 0 && rm.remote != nil {
-		unknown = rm.remote.sendTo(unknown, op, p)
-	}
-	if len(unknown) > 0 {
+	if unknown := rm.sendTo(ids, op, p); len(unknown) > 0 {
 		return fmt.Errorf("no connection %q", unknown)
 	}
 	return nil

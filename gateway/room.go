@@ -78,7 +78,7 @@ type room struct {
 	remote roomRemote
 
 	mu    sync.Mutex
-	sizes map[*client]process.Size // terminal windows, by client (--terminal)
+	sizes map[string]process.Size // terminal windows, by client id (--terminal)
 	envs  map[string]map[string]string
 }
 
@@ -90,6 +90,8 @@ type roomRemote interface {
 	sendTo(ids []string, op ws.OpCode, p []byte) (unknown []string)
 	// closeOne closes a remote member; false: no such member.
 	closeOne(id string, code ws.StatusCode, reason string) bool
+	// presence lists the remote members, oldest first (--terminal).
+	presence() []presenceClient
 }
 
 // open joins the running room of the session's path, or starts one: then
@@ -126,7 +128,7 @@ func (h *roomHost) join(s *session, r *http.Request, rm *room) *bridge {
 
 func (h *roomHost) newRoom(s *session, be backend) *room {
 	cfg := &h.srv.cfg
-	rm := &room{host: h, key: s.path, log: h.srv.log.With("room", s.path), sizes: make(map[*client]process.Size), envs: make(map[string]map[string]string)}
+	rm := &room{host: h, key: s.path, log: h.srv.log.With("room", s.path), sizes: make(map[string]process.Size), envs: make(map[string]map[string]string)}
 	rm.fan = newFanout(rm, cfg.ClientQueue, newReplay(cfg.Mode, cfg.Replay))
 	rm.bridge = newBridge(h.srv, be, rm.fan, s.stderrOut, rm.log)
 	rm.bridge.room = rm

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/gobwas/ws"
 
@@ -30,43 +31,66 @@ type presenceClient struct {
 	Writer bool   `json:"writer"`
 }
 
-// changed follows a client's attach or detach: on a shared terminal the
-// size is worked out again and everyone is told who is there.
+// changed follows a client's attach or detach, here or, in a cluster, on
+// another instance: on a shared terminal the size is worked out again and
+// everyone is told who is there.
 func (rm *room) changed() {
 	if rm.host.srv.cfg.Mode != TerminalMode {
 		return
 	}
-	rm.applySize()
-	cs := rm.fan.clients()
-	list := make([]presenceClient, len(cs))
-	for i, c := range cs {
-		list[i] = presenceClient{ID: c.id, Writer: rm.mayWrite(c)}
+	list := rm.presence()
+	rm.applySize(list)
+	for _, pc := range list {
+		p, _ := json.Marshal(presence{Type: "presence", You: pc.ID, Clients: list}) // plain strings and bools
+		rm.sendTo([]string{pc.ID}, ws.OpText, p)
 	}
+}
+
+// presence lists the room's clients in the order they attached: those of
+// this instance, then those of other instances (clustermembers.go).
+func (rm *room) presence() []presenceClient {
+	cs := rm.fan.clients()
+	list := make([]presenceClient, 0, len(cs))
 	for _, c := range cs {
-		p, _ := json.Marshal(presence{Type: "presence", You: c.id, Clients: list}) // plain strings and bools
-		rm.fan.sendTo([]string{c.id}, ws.OpText, p)
+		list = append(list, presenceClient{ID: c.id, Writer: rm.mayWrite(c)})
 	}
+	if rm.remote != nil {
+		list = append(list, rm.remote.presence()...)
+	}
+	return list
 }
 
-// resize records c's window and sizes the terminal to fit every writer's.
-func (rm *room) resize(c *client, size process.Size) error {
+// sendTo sends to the clients named, here or on other instances; it
+// returns the ids that name none.
+func (rm *room) sendTo(ids []string, op ws.OpCode, p []byte) (unknown []string) {
+	unknown = rm.fan.sendTo(ids, op, p)
+	if len(unknown) > 0 && rm.remote != nil {
+		unknown = rm.remote.sendTo(unknown, op, p)
+	}
+	return unknown
+}
+
+// resize records the window of client id and sizes the terminal to fit
+// every writer's.
+func (rm *room) resize(id string, size process.Size) error {
 	rm.mu.Lock()
-	rm.sizes[c] = size
+	rm.sizes[id] = size
 	rm.mu.Unlock()
-	return rm.applySize()
+	return rm.applySize(rm.presence())
 }
 
-// applySize sets the terminal to the smallest of the writers' windows.
-func (rm *room) applySize() error {
-	cs := rm.fan.clients()
+// applySize sets the terminal to the smallest of the windows of the
+// writers in list; the windows of clients no longer in it are forgotten.
+func (rm *room) applySize(list []presenceClient) error {
 	rm.mu.Lock()
 	var fit process.Size
-	for c, size := range rm.sizes {
-		if !containsClient(cs, c) {
-			delete(rm.sizes, c) // it left
+	for id, size := range rm.sizes {
+		i := slices.IndexFunc(list, func(pc presenceClient) bool { return pc.ID == id })
+		if i < 0 {
+			delete(rm.sizes, id) // it left
 			continue
 		}
-		if !rm.mayWrite(c) || size.Cols == 0 || size.Rows == 0 {
+		if !list[i].Writer || size.Cols == 0 || size.Rows == 0 {
 			continue
 		}
 		if fit.Cols == 0 || size.Cols < fit.Cols {
@@ -82,13 +106,4 @@ func (rm *room) applySize() error {
 		return nil
 	}
 	return process.Resize(tty, fit)
-}
-
-func containsClient(cs []*client, c *client) bool {
-	for _, x := range cs {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }

@@ -69,14 +69,18 @@ func (c *client) terminalCommand(p []byte) error {
 	case "input":
 		c.input.Write([]byte(cmd.Data))
 	case "resize":
+		size := process.Size{Cols: cmd.Cols, Rows: cmd.Rows}
 		if b.room != nil { // shared: the smallest of the writers' windows
-			return b.room.resize(c, process.Size{Cols: cmd.Cols, Rows: cmd.Rows})
+			return b.room.resize(c.id, size)
+		}
+		if rb, ok := b.backend.(*remoteBackend); ok { // the terminal is on another instance
+			return rb.resize(size)
 		}
 		tty, ok := terminalOf(b.backend)
 		if !ok {
 			return fmt.Errorf("resize: no terminal")
 		}
-		if err := process.Resize(tty, process.Size{Cols: cmd.Cols, Rows: cmd.Rows}); err != nil {
+		if err := process.Resize(tty, size); err != nil {
 			return fmt.Errorf("resize: %v", err)
 		}
 	case "pause":
