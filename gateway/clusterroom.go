@@ -149,14 +149,24 @@ func (h *clusterRoomHost) watchLease(rm *room, sr *servedRoom) {
 	}
 }
 
-// closeServed closes a served room's clients, here and remote, with 1012.
+// closeServed closes a served room's clients, here and remote, with 1012,
+// and stops its program once they are gone, without --linger; a room that
+// lingers with no client already stops now.
 func (h *clusterRoomHost) closeServed(rm *room) {
 	h.mu.Lock()
 	if sr := h.served[rm]; sr != nil {
 		sr.closed = true
 	}
+	rm.final = true
+	idle := rm.holders == 0 && !rm.over
+	if idle {
+		h.retire(rm)
+	}
 	h.mu.Unlock()
 	rm.bridge.out.closeAll(ws.StatusCode(CloseServiceRestartCode), "service restart")
+	if idle {
+		go rm.stop()
+	}
 }
 
 // drain closes the rooms this instance runs, so that their clients, here

@@ -69,6 +69,10 @@ type room struct {
 	// is set now.
 	lingerRound int
 	over        bool // stopping: nobody joins any more
+	// final: its clients were closed for good (a cluster room drained or
+	// its lease lost), so the last one out stops it, --linger or not:
+	// another instance may run the room by then.
+	final bool
 
 	// stopped, when set, runs once the room's program is over: a room a
 	// cluster serves is closed there (clusterroom.go).
@@ -159,7 +163,7 @@ func (h *roomHost) close(s *session, b *bridge) {
 		h.mu.Unlock()
 		return
 	}
-	if linger := h.srv.cfg.Linger; linger > 0 && !h.closing && !rm.ended() {
+	if linger := h.srv.cfg.Linger; linger > 0 && !h.closing && !rm.final && !rm.ended() {
 		rm.lingerRound++
 		round := rm.lingerRound
 		rm.linger = time.AfterFunc(linger, func() { h.expire(rm, round) })

@@ -31,6 +31,14 @@ const clusterLease = "2s"
 // returns its URL; under CI=true a missing server is a failure.
 func startNATS(t *testing.T) string {
 	t.Helper()
+	url, _ := startNATSServer(t)
+	return url
+}
+
+// startNATSServer is startNATS, with the server's process, for a test
+// that stops it.
+func startNATSServer(t *testing.T) (string, *os.Process) {
+	t.Helper()
 	bin := ""
 	for _, p := range []string{"nats-server", "/usr/sbin/nats-server", "/usr/bin/nats-server"} {
 		if found, err := exec.LookPath(p); err == nil {
@@ -66,7 +74,7 @@ func startNATS(t *testing.T) string {
 	}) {
 		t.Fatal("nats-server did not listen within 10 s")
 	}
-	return "nats://" + addr
+	return "nats://" + addr, cmd.Process
 }
 
 // clusterEcho is a --shared program that echoes every line, and carries
@@ -250,5 +258,28 @@ func TestClusterRefusesWhatItCannotSpan(t *testing.T) {
 		if err == nil || !strings.Contains(string(out), tc.want) {
 			t.Errorf("wsgate %v: %v, output %q; want a failure saying %q", tc.args, err, out, tc.want)
 		}
+	}
+}
+
+// TestClusterRoomWhoseLeaseIsLostStopsDespiteLinger: an instance cut off
+// from NATS for a lease loses its rooms (another instance may claim them
+// by then), so a room that lingers with no client must not run on for
+// --linger.
+func TestClusterRoomWhoseLeaseIsLostStopsDespiteLinger(t *testing.T) {
+	nats, natsProc := startNATSServer(t)
+	marker := newMarker("cluster-lost")
+	t.Cleanup(func() { killMarkedPrograms(marker) })
+	a := startClusterWsgate(t, nats, marker, "--linger", "5m")
+	c := compatDial(t, a.wsURL())
+	compatSend(t, c, "one")
+	compatRead(t, c)
+	c.Close(websocket.StatusNormalClosure, "")
+	if len(roomPrograms(marker)) != 1 {
+		t.Fatal("the room does not linger after its client left")
+	}
+	natsProc.Kill()
+	waitLog(t, a, `room lease lost`, 15*time.Second)
+	if !eventually(5*time.Second, func() bool { return len(roomPrograms(marker)) == 0 }) {
+		t.Fatalf("the room's program runs on for --linger after its lease was lost: %v", roomPrograms(marker))
 	}
 }
