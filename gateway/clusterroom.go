@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 
 	"github.com/gobwas/ws"
@@ -114,7 +115,8 @@ func (h *clusterRoomHost) openLocal(s *session, r *http.Request) (*bridge, strin
 // serve announces rm on the cluster: its output is published too, remote
 // members' events feed it, and losing the lease ends it.
 func (h *clusterRoomHost) serve(rm *room, lease *cluster.Lease) error {
-	croom, err := h.cl.Serve(lease, cluster.RoomOptions{ReplayMessages: h.srv.cfg.Replay, ReplayBytes: 16 << 20})
+	msgs, bytes := clusterReplay(h.srv.cfg.Mode, h.srv.cfg.Replay)
+	croom, err := h.cl.Serve(lease, cluster.RoomOptions{ReplayMessages: msgs, ReplayBytes: bytes})
 	if err != nil {
 		lease.Release(context.Background())
 		return err
@@ -132,6 +134,20 @@ func (h *clusterRoomHost) serve(rm *room, lease *cluster.Lease) error {
 	go h.remoteMembers(rm, sr)
 	go h.watchLease(rm, sr)
 	return nil
+}
+
+// clusterReplay is what a served room keeps for remote late joiners: what
+// newReplay keeps for local ones. --replay counts messages, or KiB on a
+// terminal; a --mux room keeps nothing (its program addresses its
+// clients itself).
+func clusterReplay(m Mode, n int) (messages, bytes int) {
+	switch {
+	case n <= 0 || m == MuxMode:
+		return 0, 0
+	case m == TerminalMode:
+		return math.MaxInt, n << 10
+	}
+	return n, math.MaxInt
 }
 
 // CloseServiceRestartCode is the close code of a room's clients when the
