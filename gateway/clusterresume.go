@@ -136,7 +136,10 @@ func (k *resumable) remoteMembers() {
 			}
 			k.mu.Unlock()
 		case cluster.EventLeft, cluster.EventInputLost:
-			k.remoteLeft(ev.Member)
+			if k.remoteLeft(ev.Member) && ev.Code == int(ws.StatusNormalClosure) {
+				// As locally: the client's 1000 ends the session.
+				k.endIf("the client closed with 1000", func() bool { return k.att == nil && k.pendingSeen < 0 && k.remote == "" })
+			}
 		}
 	}
 	// Closed: the program ended (its close went to the member) or the
@@ -182,12 +185,13 @@ func (k *resumable) remoteJoined(member string, seen int64) {
 }
 
 // remoteLeft lets go of member ("": whoever is attached remotely); the
-// session waits for --resume as after a drop.
-func (k *resumable) remoteLeft(member string) {
+// session waits for --resume as after a drop. It reports whether member
+// was the one attached.
+func (k *resumable) remoteLeft(member string) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.remote == "" || (member != "" && member != k.remote) {
-		return
+		return false
 	}
 	was := k.sessionStateLocked()
 	k.remote = ""
@@ -196,6 +200,7 @@ func (k *resumable) remoteLeft(member string) {
 		k.startExpiryLocked()
 	}
 	k.cond.Broadcast()
+	return true
 }
 
 // publishLocked publishes a message the session keeps to its room, as
@@ -228,20 +233,35 @@ func (k *resumable) watchLease(lease *cluster.Lease) {
 	}
 }
 
-// drain ends the sessions whose connection is on another instance: this
-// one is going away, and their clients get 1012 at once rather than at
-// the end of the drain. (A connection here ends with the drain.)
-func (h *resumeHost) drain() {
+// drain keeps this instance's sessions reachable from the others while
+// it drains: their programs run on, a client that resumes elsewhere is
+// bridged here, and the drain ends once every session has (its program
+// ended, its client closed with 1000, --resume passed with no client) or
+// at its deadline, whose shutdown gives their clients 1012. Without a
+// cluster nothing could resume them, and the drain waits for connections
+// only.
+func (h *resumeHost) drain() <-chan struct{} {
 	if h.srv.cfg.Cluster == nil {
-		return
+		return nil
 	}
 	h.mu.Lock()
-	var remote []*resumable
-	for _, k := range h.kept {
-		remote = append(remote, k)
+	defer h.mu.Unlock()
+	if h.drained == nil {
+		h.drained = make(chan struct{})
+		h.closeIfDrainedLocked()
 	}
-	h.mu.Unlock()
-	for _, k := range remote {
-		go k.endIf("draining; its connection is on another instance", func() bool { return k.remote != "" })
+	return h.drained
+}
+
+// closeIfDrainedLocked ends drain's wait once no session is left; with
+// h.mu held.
+func (h *resumeHost) closeIfDrainedLocked() {
+	if h.drained == nil || len(h.kept) > 0 {
+		return
+	}
+	select {
+	case <-h.drained:
+	default:
+		close(h.drained)
 	}
 }

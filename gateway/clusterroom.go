@@ -188,7 +188,7 @@ func (h *clusterRoomHost) closeServed(rm *room) {
 // drain closes the rooms this instance runs, so that their clients, here
 // and elsewhere, reconnect to live instances (where the next one starts
 // the program again).
-func (h *clusterRoomHost) drain() {
+func (h *clusterRoomHost) drain() <-chan struct{} {
 	h.mu.Lock()
 	rooms := make([]*room, 0, len(h.served))
 	for rm := range h.served {
@@ -199,6 +199,7 @@ func (h *clusterRoomHost) drain() {
 		rm.log.Info("draining: closing the room with 1012; its clients reconnect to another instance")
 		h.closeServed(rm)
 	}
+	return nil
 }
 
 // shutdown drains the served rooms first: their remote members hold them
@@ -227,8 +228,10 @@ func (h *clusterRoomHost) close(s *session, b *bridge) {
 }
 
 // A hostDrain is a host with something to do when the server starts to
-// drain.
-type hostDrain interface{ drain() }
+// drain. The channel it returns, when not nil, is closed once what the
+// host keeps running for the drain has ended: Drain waits for it as for
+// the connections.
+type hostDrain interface{ drain() <-chan struct{} }
 
 // clusterOutlet is a served room's outlet: the local clients' fanout, and
 // the cluster room for the remote ones.

@@ -41,7 +41,8 @@ func (s *Server) Ready() (bool, string) {
 }
 
 // Drain stops taking new WebSocket connections, and waits until those
-// already open have ended or ctx ends (then it returns ctx's error). New
+// already open have ended, and with a cluster the resumable sessions this
+// instance runs too, or ctx ends (then it returns ctx's error). New
 // upgrades get 503 with Retry-After; plain HTTP is still served, and the
 // listeners stay open. Shutdown ends whatever is left.
 func (s *Server) Drain(ctx context.Context) error {
@@ -53,15 +54,23 @@ func (s *Server) Drain(ctx context.Context) error {
 	}
 	idle := s.drain.idle
 	s.mu.Unlock()
+	var kept <-chan struct{}
 	if h, ok := s.host.(hostDrain); ok {
-		h.drain() // a cluster's rooms move to live instances (clusterroom.go)
+		// A cluster's rooms move to live instances (clusterroom.go); its
+		// resumable sessions stay reachable from them (clusterresume.go).
+		kept = h.drain()
 	}
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	for _, done := range []<-chan struct{}{idle, kept} {
+		if done == nil {
+			continue
+		}
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
+	return nil
 }
 
 // admit lets one more upgrade in, unless the server is draining or

@@ -53,6 +53,7 @@ type resumeHost struct {
 	kept    map[string]*resumable // by path + "\x00" + token
 	closing bool                  // the server is shutting down
 	limit   int64                 // --resume-buffer
+	drained chan struct{}         // with a cluster, closed once draining with no session left
 }
 
 func newResumeHost(srv *Server) *resumeHost {
@@ -170,8 +171,14 @@ func (h *resumeHost) abandon(s *session, b *bridge) {
 // session: kept for DURATION after a drop, ended after a close with 1000
 // or a close that wsgate started (the program ended, a limit, shutdown).
 func (h *resumeHost) close(s *session, b *bridge) {
-	if _, remote := b.backend.(*remoteBackend); remote {
-		closeRemote(b) // the session runs on another instance
+	if rb, remote := b.backend.(*remoteBackend); remote {
+		// The session runs on another instance: its owner learns the
+		// client's close, whose 1000 ends the session there.
+		var ce *wsio.CloseError
+		if errors.As(s.readErr, &ce) && ce.ByPeer {
+			rb.leaveCode, rb.leaveReason = int(ce.Code), ce.Reason
+		}
+		closeRemote(b)
 		return
 	}
 	k, ok := b.out.(*resumable)
@@ -218,6 +225,7 @@ func (h *resumeHost) forget(k *resumable) {
 	if h.kept[k.key] == k {
 		delete(h.kept, k.key)
 	}
+	h.closeIfDrainedLocked()
 	h.mu.Unlock()
 }
 

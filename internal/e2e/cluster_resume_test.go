@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -140,19 +141,40 @@ func (c resumeCluster) resumedOnB(t *testing.T) *websocket.Conn {
 	return onB
 }
 
-func TestClusterResumeOwnerDrainClosesTheRemoteConnectionWith1012(t *testing.T) {
-	c := newResumeCluster(t, "cluster-resume-drain", "--drain-timeout", "20s")
-	a, marker := c.a, c.marker
+// TestClusterResumeSessionStaysReachableWhileItsOwnerDrains: the drain
+// of the instance that runs a session keeps it going for its client on
+// another instance, even across a drop and a resume, and ends when the
+// session does, long before the deadline.
+func TestClusterResumeSessionStaysReachableWhileItsOwnerDrains(t *testing.T) {
+	c := newResumeCluster(t, "cluster-resume-drain", "--drain-timeout", "1m")
 	onB := c.resumedOnB(t)
-	// A connection of a's own keeps the drain going.
-	local := compatDial(t, a.wsURL()+"?resume=localClusterToken_0123456789&mark="+marker)
-	readCount(t, local, 1, "a's own connection")
-	if err := a.Signal(syscall.SIGTERM); err != nil {
+	if err := c.a.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	expectClose(t, onB, 5*time.Second, websocket.StatusServiceRestart, "the connection resumed on the live instance")
-	local.Close(websocket.StatusNormalClosure, "")
-	a.wait(t)
+	waitLog(t, c.a, `draining`, 5*time.Second)
+	readCount(t, onB, 3, "bridged to the draining instance")
+	onB.CloseNow() // dropped again, during the drain
+	again := compatDial(t, c.b.wsURL()+c.query+"&seen=3")
+	readCount(t, again, 4, "resumed during the owner's drain")
+	again.Close(websocket.StatusNormalClosure, "") // 1000 ends the session
+	select {
+	case <-c.a.Done():
+	case <-time.After(15 * time.Second):
+		t.Fatal("the drain did not end when the last session did")
+	}
+	if !strings.Contains(c.a.Log.String(), "drained: every connection has ended") {
+		t.Errorf("the drain ended otherwise than with its sessions:\n%s", c.a.Log.String())
+	}
+}
+
+func TestClusterResumeOwnerDrainDeadlineClosesTheRemoteConnectionWith1012(t *testing.T) {
+	c := newResumeCluster(t, "cluster-resume-deadline", "--drain-timeout", "2s")
+	onB := c.resumedOnB(t)
+	if err := c.a.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	expectClose(t, onB, 10*time.Second, websocket.StatusServiceRestart, "the connection resumed on the live instance")
+	c.a.wait(t)
 }
 
 func TestClusterResumeOwnerKilledClosesTheRemoteConnectionWith1012(t *testing.T) {
