@@ -59,10 +59,33 @@ func warmUp(s *server) (snapshot, error) {
 // finding for websocketd).
 type leftover struct {
 	Children, FDs int
+	// Kinds is what the descriptors left are, by procfs.FDKinds' kind:
+	// the count after less the count before, where it grew.
+	Kinds map[string]int
 }
 
 func (l leftover) String() string {
-	return fmt.Sprintf("%d children, %d fds left", l.Children, l.FDs)
+	s := fmt.Sprintf("%d children, %d fds left", l.Children, l.FDs)
+	if len(l.Kinds) > 0 {
+		s += fmt.Sprintf(" (%v)", l.Kinds)
+	}
+	return s
+}
+
+// fdGrowth is, by kind, how many more descriptors pid holds than before;
+// nil when /proc cannot say.
+func fdGrowth(pid int, before map[string]int) map[string]int {
+	after, err := procfs.FDKinds(pid)
+	if err != nil || before == nil {
+		return nil
+	}
+	grown := map[string]int{}
+	for k, n := range after {
+		if d := n - before[k]; d > 0 {
+			grown[k] = d
+		}
+	}
+	return grown
 }
 
 // measureMemory holds n idle connections and reports, per connection, the
@@ -75,6 +98,7 @@ func measureMemory(s *server, n int, settle, limit time.Duration, goroutines gor
 	if err != nil {
 		return nil, nil, err
 	}
+	baseKinds, _ := procfs.FDKinds(s.pid) // to say what a leftover is
 	var g0 int
 	if goroutines != nil {
 		if g0, err = goroutines(s); err != nil {
@@ -129,7 +153,7 @@ func measureMemory(s *server, n int, settle, limit time.Duration, goroutines gor
 		return nil, nil, cerr
 	}
 	if werr != nil {
-		return f, &leftover{Children: after.Children, FDs: after.FDs - base.FDs}, nil
+		return f, &leftover{Children: after.Children, FDs: after.FDs - base.FDs, Kinds: fdGrowth(s.pid, baseKinds)}, nil
 	}
 	return f, nil, nil
 }
@@ -237,6 +261,7 @@ func measureScale(s *server, n int, limit time.Duration) (figures, *leftover, er
 	if err != nil {
 		return nil, nil, err
 	}
+	baseKinds, _ := procfs.FDKinds(s.pid) // to say what a leftover is
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cpu0, err := procfs.CPU(s.pid)
@@ -293,7 +318,7 @@ func measureScale(s *server, n int, limit time.Duration) (figures, *leftover, er
 		return f, nil, cerr
 	}
 	if werr != nil {
-		return f, &leftover{Children: after.Children, FDs: after.FDs - base.FDs}, short
+		return f, &leftover{Children: after.Children, FDs: after.FDs - base.FDs, Kinds: fdGrowth(s.pid, baseKinds)}, short
 	}
 	return f, nil, short
 }

@@ -118,6 +118,40 @@ func FDs(pid int) (int, error) {
 	return len(entries), err
 }
 
+// FDKinds counts the open file descriptors of a process by what they
+// are: "socket", "pipe", "anon_inode:[eventpoll]" and the like, "cgroup"
+// for a directory or file under /sys/fs/cgroup, "file" for the rest.
+func FDKinds(pid int) (map[string]int, error) {
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd/"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	kinds := map[string]int{}
+	for _, e := range entries {
+		target, err := os.Readlink(dir + e.Name())
+		if err != nil {
+			continue // closed meanwhile
+		}
+		kinds[fdKind(target)]++
+	}
+	return kinds, nil
+}
+
+func fdKind(target string) string {
+	switch {
+	case strings.HasPrefix(target, "socket:"):
+		return "socket"
+	case strings.HasPrefix(target, "pipe:"):
+		return "pipe"
+	case strings.HasPrefix(target, "anon_inode:"):
+		return target
+	case strings.HasPrefix(target, "/sys/fs/cgroup/"):
+		return "cgroup"
+	}
+	return "file"
+}
+
 // Children lists the processes whose parent is pid, zombies included:
 // a zombie is a child the server has not reaped yet.
 func Children(pid int) ([]int, error) {
