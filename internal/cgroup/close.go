@@ -65,7 +65,7 @@ func (g *Group) remove() error {
 		g.fd = -1
 	}
 	if g.v2 != nil {
-		errs = append(errs, g.v2.Delete())
+		errs = append(errs, g.removeDir())
 	}
 	if g.v1 != nil {
 		if g.v2 == nil && !g.Empty() {
@@ -77,6 +77,20 @@ func (g *Group) remove() error {
 		return fmt.Errorf("cgroup: close %s: %w", g.name, err)
 	}
 	return nil
+}
+
+// removeDir removes the group's v2 directory, now empty of processes:
+// with one rmdir when it has no sub-group, which is nearly always. The
+// library's Delete lists the processes of the whole tree first (a stat of
+// every interface file, a read of each cgroup.procs), which
+// waitUnpopulated has just done; it stays the way for a tree, and for the
+// moment the kernel may still answer EBUSY after the last process left.
+func (g *Group) removeDir() error {
+	err := unix.Rmdir(g.v2Dir)
+	if err == nil || errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	return g.v2.Delete()
 }
 
 // removeUnified removes the v2 group rel and every group below it; they

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/containerd/cgroups/v3/cgroup1"
+	"golang.org/x/sys/unix"
 )
 
 // killTimeout bounds how long Kill and Close wait for a group to empty
@@ -93,11 +94,20 @@ func killLegacy(cg cgroup1.Cgroup, freeze bool) error {
 // process is in dir or below it. Unreadable counts as empty: the group is
 // gone.
 func populated(dir string) bool {
-	b, err := os.ReadFile(filepath.Join(dir, "cgroup.events"))
+	// One open, one read, one close: cgroup.events is a few short lines,
+	// and this runs for every connection (os.ReadFile would stat the file
+	// and read twice).
+	fd, err := unix.Open(filepath.Join(dir, "cgroup.events"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return false
 	}
-	for line := range strings.Lines(string(b)) {
+	var buf [256]byte
+	n, err := unix.Read(fd, buf[:])
+	unix.Close(fd)
+	if err != nil || n <= 0 {
+		return false
+	}
+	for line := range strings.Lines(string(buf[:n])) {
 		if strings.TrimSpace(line) == "populated 1" {
 			return true
 		}
