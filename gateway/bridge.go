@@ -24,7 +24,8 @@ import (
 //   - the backend's output is read by one goroutine, pumpOutput, started
 //     with the first attach, which hands each message to the bridge's
 //     outlet (outlet.go): the one attached client, or, for programs shared
-//     by several, each of them;
+//     by several, each of them (while the output is idle, a goroutine
+//     with a short stack waits for it instead: idleoutput.go);
 //   - each attached client's messages are read by its own input pump
 //     (client.pumpInput), which writes them to the backend's input.
 //
