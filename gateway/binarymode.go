@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"github.com/gobwas/ws"
+	"syscall"
 
 	"wsgate/internal/lazybuf"
 	"wsgate/static"
@@ -99,8 +100,9 @@ func outputChunks(b *bridge) outputReader {
 	return &chunkOutput{stdout: stdout, chunk: chunk}
 }
 
-func (o *chunkOutput) await()   { o.stdout.Fill() }
-func (o *chunkOutput) release() { o.stdout.Release() }
+func (o *chunkOutput) await()                { o.stdout.Fill() }
+func (o *chunkOutput) release()              { o.stdout.Release() }
+func (o *chunkOutput) idle() syscall.RawConn { return o.stdout.Idle() }
 
 func (o *chunkOutput) next() (ws.OpCode, []byte, error) {
 	p, err := o.stdout.Next(o.chunk)

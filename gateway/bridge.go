@@ -24,7 +24,8 @@ import (
 //   - the backend's output is read by one goroutine, pumpOutput, started
 //     with the first attach, which hands each message to the bridge's
 //     outlet (outlet.go): the one attached client, or, for programs shared
-//     by several, each of them;
+//     by several, each of them (while the output is idle, a goroutine
+//     with a short stack waits for it instead: idleoutput.go);
 //   - each attached client's messages are read by its own input pump
 //     (client.pumpInput), which writes them to the backend's input.
 //
@@ -132,22 +133,49 @@ type outputReader interface {
 
 // pumpOutput sends the program's output as messages until the output ends,
 // then closes the connection with the program's exit status.
-func (b *bridge) pumpOutput() {
-	defer close(b.done)
+func (b *bridge) pumpOutput() { b.resumeOutput(nil, false) }
+
+// resumeOutput runs the output pump on this goroutine: from the start (out
+// nil), or with the reader that went idle once its descriptor is readable
+// (woken). It returns when the output ended, or when it went idle and a
+// goroutine of its own waits for it (idleoutput.go).
+func (b *bridge) resumeOutput(out outputReader, woken bool) {
+	idle := false
+	defer func() {
+		if !idle {
+			close(b.done)
+		}
+	}()
 	defer b.recoverPanic()
-	read := b.mode.output
-	if b.outputOf != nil {
-		read = b.outputOf
+	if out == nil {
+		read := b.mode.output
+		if b.outputOf != nil {
+			read = b.outputOf
+		}
+		out = read(b)
 	}
-	out := read(b)
-	defer out.release()
+	defer func() {
+		if !idle {
+			out.release()
+		}
+	}()
+	idle = b.pump(out, woken)
+}
+
+// pump sends the output until it ends (false), or until it goes idle and
+// is handed to a goroutine that waits for it (true).
+func (b *bridge) pump(out outputReader, woken bool) bool {
 	for {
+		if !woken && b.waitIdle(out) {
+			return true
+		}
+		woken = false
 		out.await()
 		op, p, err := out.next()
 		var broken *programError
 		if errors.As(err, &broken) {
 			b.fail(broken)
-			return
+			return false
 		}
 		if err != nil {
 			break
@@ -157,6 +185,7 @@ func (b *bridge) pumpOutput() {
 	if !b.stopped.Load() {
 		b.finish() // else nobody is left to tell, and the teardown stops the program
 	}
+	return false
 }
 
 // programError is output that the program got wrong (a malformed frame, a

@@ -11,7 +11,8 @@ import (
 
 // fanout is the outlet of a room: each message of the program is copied
 // once and handed, read-only, to a bounded queue per client, which a
-// writer goroutine of that client sends on. So a client that does not
+// writer goroutine of that client sends on while it is not empty
+// (fanoutqueue.go). So a client that does not
 // read does not hold the program or the others back: once its queue has
 // stayed full for tooSlowAfter it is closed with 1008 "too slow", and the
 // room goes on. What a room holds
@@ -36,36 +37,28 @@ type outMessage struct {
 	reason string
 }
 
-// member is one client of a room with its queue and writer.
-type member struct {
-	c     *client
-	queue chan *outMessage
-	gone  chan struct{} // closed on detach or when dropped: the writer leaves
-}
-
 func newFanout(rm *room, queue int, r replay) *fanout {
 	return &fanout{room: rm, queue: max(queue, 1), byID: make(map[string]*member), replay: r}
 }
 
 // attach adds c: it gets the replay first, then live output, from its own
-// writer goroutine.
+// writer goroutine (started whenever its queue has messages).
 func (f *fanout) attach(c *client) {
 	f.mu.Lock()
 	var old []outMessage
 	if f.replay != nil {
 		old = f.replay.messages()
 	}
-	m := &member{c: c, queue: make(chan *outMessage, f.queue+len(old)+1), gone: make(chan struct{})}
+	m := newMember(c, f.queue+len(old)+1)
 	for i := range old {
-		m.queue <- &old[i]
+		m.offer(&old[i])
 	}
 	if f.ended != nil {
-		m.queue <- f.ended
+		m.offer(f.ended)
 	}
 	f.member = append(f.member, m)
 	f.byID[c.id] = m
 	f.mu.Unlock()
-	go m.write()
 	f.room.changed()
 }
 
@@ -74,7 +67,7 @@ func (f *fanout) detach(c *client) {
 	m := f.remove(c)
 	f.mu.Unlock()
 	if m != nil {
-		close(m.gone)
+		m.leave()
 	}
 	f.room.changed()
 }
@@ -144,27 +137,17 @@ func (f *fanout) deliver(ms []*member, msg *outMessage) {
 	var deadline *time.Timer
 	expired := false
 	for _, m := range ms {
-		select {
-		case m.queue <- msg:
+		if m.offer(msg) {
 			continue
-		case <-m.gone:
-			continue
-		default:
 		}
 		if deadline == nil {
 			deadline = time.NewTimer(tooSlowAfter)
 			defer deadline.Stop()
 		}
-		if !expired {
-			select {
-			case m.queue <- msg:
-				continue
-			case <-m.gone:
-				continue
-			case <-deadline.C:
-				expired = true
-			}
+		if !expired && m.offerWithin(msg, deadline.C) {
+			continue
 		}
+		expired = true
 		f.tooSlow(m)
 	}
 }
@@ -177,7 +160,7 @@ func (f *fanout) tooSlow(m *member) {
 	if !removed {
 		return // it left meanwhile
 	}
-	close(m.gone)
+	m.leave()
 	m.c.log.Warn("client too slow: its queue stayed full (--client-queue); closing with 1008", "queue", f.queue)
 	// CloseWith may wait for a writer stuck on the client.
 	go m.c.conn.CloseWith(ws.StatusPolicyViolation, "too slow")
@@ -195,9 +178,7 @@ func (f *fanout) closeAll(code ws.StatusCode, reason string) {
 	defer f.mu.Unlock()
 	f.ended = &outMessage{op: ws.OpClose, code: code, reason: reason}
 	for _, m := range f.member {
-		select {
-		case m.queue <- f.ended:
-		default: // full: a close frame goes first
+		if !m.offer(f.ended) { // full: a close frame goes first
 			go m.c.conn.CloseWith(code, reason)
 		}
 	}
@@ -219,29 +200,4 @@ func (f *fanout) clients() []*client {
 		cs[i] = m.c
 	}
 	return cs
-}
-
-// write sends m's queue to its client until it is detached or closed,
-// flushing whenever the queue is empty, so a burst leaves in one write.
-func (m *member) write() {
-	conn := m.c.conn
-	for {
-		var msg *outMessage
-		select {
-		case msg = <-m.queue:
-		case <-m.gone:
-			return
-		}
-		if msg.op == ws.OpClose {
-			conn.Flush()
-			conn.CloseWith(msg.code, msg.reason)
-			return
-		}
-		if m.c.broken.Load() {
-			continue
-		}
-		if conn.WriteMessage(msg.op, msg.p) != nil || (len(m.queue) == 0 && conn.Flush() != nil) {
-			m.c.broken.Store(true)
-		}
-	}
 }

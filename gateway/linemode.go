@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
@@ -78,8 +79,9 @@ func outputLines(b *bridge) outputReader {
 	return &lineOutput{lines: lines, b: b}
 }
 
-func (o *lineOutput) await()   { o.lines.Await() }
-func (o *lineOutput) release() { o.lines.Release() }
+func (o *lineOutput) await()                { o.lines.Await() }
+func (o *lineOutput) release()              { o.lines.Release() }
+func (o *lineOutput) idle() syscall.RawConn { return o.lines.Idle() }
 
 func (o *lineOutput) next() (ws.OpCode, []byte, error) {
 	line, err := o.lines.Next()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
@@ -122,6 +123,14 @@ func (o *terminalOutput) await() {
 
 func (o *terminalOutput) release() { o.out.Release() }
 
+// idle does not hand out while the client has paused it: await holds it.
+func (o *terminalOutput) idle() syscall.RawConn {
+	if o.b.flow.paused() {
+		return nil
+	}
+	return o.out.Idle()
+}
+
 func (o *terminalOutput) next() (ws.OpCode, []byte, error) {
 	for want := 1; ; {
 		p, err := o.out.Peek(want)
@@ -163,6 +172,12 @@ func (g *flowGate) resume() {
 		close(g.resumed)
 		g.resumed = nil
 	}
+}
+
+func (g *flowGate) paused() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.resumed != nil
 }
 
 // wait returns at once unless paused; then it runs beforeWait and returns

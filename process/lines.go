@@ -3,6 +3,7 @@ package process
 import (
 	"bytes"
 	"io"
+	"syscall"
 
 	"wsgate/internal/lazybuf"
 	"wsgate/internal/utf8cut"
@@ -37,6 +38,15 @@ func (l *LineReader) Await() {
 	if l.Buffered() == 0 {
 		l.r.Fill()
 	}
+}
+
+// Idle returns the descriptor the next line would wait on, when nothing is
+// buffered: see lazybuf.Reader.Idle.
+func (l *LineReader) Idle() syscall.RawConn {
+	if l.Buffered() > 0 || l.err != nil {
+		return nil
+	}
+	return l.r.Idle()
 }
 
 // OnWait sets f to run whenever the LineReader is about to wait for more

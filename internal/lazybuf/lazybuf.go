@@ -174,6 +174,20 @@ func (b *Reader) Release() {
 	}
 }
 
+// Idle returns the descriptor a Reader of a descriptor would wait on next,
+// when it has nothing buffered and src has not failed, having given its
+// buffer back: a caller may then wait for the descriptor elsewhere (on a
+// goroutine with a short stack) and read on once it is readable. It
+// returns nil when a read would not wait, or the Reader does not read a
+// descriptor.
+func (b *Reader) Idle() syscall.RawConn {
+	if b.raw == nil || b.r != b.w || b.err != nil {
+		return nil
+	}
+	b.Release()
+	return b.raw
+}
+
 // grow moves the unread data to a full-size buffer.
 func (b *Reader) grow() {
 	big := b.pool.get()

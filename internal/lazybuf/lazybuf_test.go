@@ -371,3 +371,32 @@ func TestDescriptorReaderSkipsTheReadThatWouldFindNothing(t *testing.T) {
 		t.Fatalf("%d reads found the pipe empty for %d lines answered in OnWait; want none", empty, lines)
 	}
 }
+
+// Idle names the descriptor only when a read would wait on it: nothing
+// buffered, no error seen; and it gives the buffer back.
+func TestIdleNamesTheDescriptorOnlyWhenAReadWouldWait(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	b := NewReader(r, NewPool(64<<10))
+	if b.Idle() == nil {
+		t.Fatal("a Reader of an empty pipe is not idle")
+	}
+	w.Write([]byte("ab"))
+	b.Fill()
+	if b.Idle() != nil {
+		t.Fatal("a Reader with data buffered says it is idle")
+	}
+	b.Discard(2)
+	if b.Idle() == nil || b.lent {
+		t.Fatalf("a drained Reader: idle %v, holds its buffer %v", b.Idle() != nil, b.lent)
+	}
+	w.Close()
+	b.Fill() // end of file
+	if b.Idle() != nil {
+		t.Fatal("a Reader at the end of its input says it is idle")
+	}
+}
