@@ -151,7 +151,7 @@ func settings() []cli.Flag {
 		altsrc.NewInt64Flag(&cli.Int64Flag{Name: "max-message-size", Aliases: []string{"maxframesize"}, Value: 1 << 20, Category: catProto,
 			Usage: "largest message in `BYTES`, both ways: bigger client messages close with 1009, longer output lines are split (0: no limit)"}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "handshake-timeout", Value: 10 * time.Second, Category: catProto,
-			Usage: "drop a client whose upgrade request headers take longer than `DURATION`"}),
+			Usage: "drop a client whose upgrade request headers take longer than `DURATION`, and a kept-alive HTTP connection idle that long"}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "ping-interval", Value: 30 * time.Second, Category: catProto,
 			Usage: "ping every client this often (`DURATION`; 0: never)"}),
 		altsrc.NewDurationFlag(&cli.DurationFlag{Name: "ping-timeout", Category: catProto,

@@ -108,5 +108,6 @@ func (s *Server) refuseDraining(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("upgrade refused: draining", "remote", r.RemoteAddr, "path", r.URL.Path)
 	s.cfg.Metrics.Refused(metrics.ReasonDraining)
 	w.Header().Set("Retry-After", strconv.Itoa(drainRetryAfter))
+	closeAfterRefusal(w, r)
 	http.Error(w, "service unavailable: this server is shutting down; try again", http.StatusServiceUnavailable)
 }

@@ -49,6 +49,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := s.origins.check(r); err != nil {
 		s.log.Warn("upgrade refused: origin", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
 		s.cfg.Metrics.Refused(metrics.ReasonOrigin)
+		closeAfterRefusal(w, r)
 		http.Error(w, "forbidden: "+err.Error(), http.StatusForbidden)
 		return
 	}
@@ -56,6 +57,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.log.Info("upgrade refused: no program", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
 		s.cfg.Metrics.Refused(metrics.ReasonRoute)
+		closeAfterRefusal(w, r)
 		http.NotFound(w, r)
 		return
 	}
@@ -78,6 +80,17 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 		s.auth.challenge(w)
 	}
 	return user, ok
+}
+
+// closeAfterRefusal has net/http close an HTTP/1 connection once the
+// answer to a refused upgrade is sent, instead of keeping it for another
+// request that a WebSocket client never sends: an idle connection holds a
+// descriptor, and a refusal for want of descriptors (503) is when that
+// matters most.
+func closeAfterRefusal(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor == 1 {
+		w.Header().Set("Connection", "close")
+	}
 }
 
 // serveUpgrade admits the upgrade (unless draining), has the host start
@@ -116,11 +129,15 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ep endpoint, re
 	if err := wsio.CheckRequest(r); err != nil {
 		s.log.Warn("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", err)
 		s.cfg.Metrics.Refused(metrics.ReasonHandshake)
+		closeAfterRefusal(w, r)
 		wsio.Refuse(w, err)
 		return nil
 	}
 	sess := newSession(s, r, ep, remoteUser)
 	b, err := s.host.open(sess, r)
+	if err != nil {
+		closeAfterRefusal(w, r)
+	}
 	var refused *requestError // the request asks what the host cannot do (resume.go)
 	if errors.As(err, &refused) {
 		sess.log.Info("upgrade refused", "remote", r.RemoteAddr, "path", r.URL.Path, "status", refused.status, "reason", refused.msg)

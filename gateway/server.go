@@ -82,8 +82,12 @@ func New(cfg Config) (*Server, error) {
 	s.http = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: cfg.HandshakeTimeout,
-		MaxHeaderBytes:    MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		// A kept-alive connection waits for its next request as long as
+		// for its first one: without a bound, every idle browser tab
+		// would hold a descriptor for good.
+		IdleTimeout:    cfg.HandshakeTimeout,
+		MaxHeaderBytes: MaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	if s.certs != nil {
 		s.http.TLSConfig = s.certs.tlsConfig()
