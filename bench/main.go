@@ -241,6 +241,9 @@ func (b *bench) runAll() {
 			})
 		}
 		if selected("rtt") {
+			b.step("hop", "child hop floor", func() (figures, error) {
+				return measureHop(*flagRTTConns, *flagRTTMsgs, 60*time.Second)
+			})
 			b.each("round trips", spec{maxMsg: -1}, serverNames, nil, func(s *server) (figures, error) {
 				return measureRTT(s, *flagRTTConns, *flagRTTMsgs, 32, 60*time.Second)
 			})

@@ -309,6 +309,10 @@ func (r *report) print(w io.Writer) {
 	if p50, p99 := r.med("spawn", "spawn_p50"), r.med("spawn", "spawn_p99"); !math.IsNaN(p50) {
 		fmt.Fprintf(w, "spawn floor (fork+exec+wait of cat with 3 pipes, os/exec): p50 %.3f ms, p99 %.3f ms\n", p50, p99)
 	}
+	if one, many := r.med("hop", "hop_us_1"), r.med("hop", "hop_us_n"); !math.IsNaN(one) {
+		fmt.Fprintf(w, "child hop floor (a line through cat over pipes and back, os/exec, CPU of the Go side): %.1f µs per round trip one at a time, %.1f µs with %d at once\n",
+			one, many, *flagRTTConns)
+	}
 	const row = "%-50s %10s %10s %10s %8s  %-50s %s\n"
 	fmt.Fprintf(w, row, "figure", "wsgate", "websocketd", "ceiling", "wsg/wsd", "target (bound)", "")
 	fmt.Fprintln(w, strings.Repeat("-", 140))
