@@ -27,9 +27,13 @@ type connLimits struct {
 }
 
 // watchLimits starts the timers of the configured limits on s; the
-// returned connLimits is stopped when the session ends.
+// returned connLimits is stopped when the session ends. With no limit
+// configured it is nil, and a connection holds nothing for them.
 func (s *session) watchLimits() *connLimits {
 	cfg := &s.srv.cfg
+	if cfg.MaxLifetime <= 0 && cfg.IdleTimeout <= 0 {
+		return nil
+	}
 	l := &connLimits{stop: make(chan struct{})}
 	if cfg.MaxLifetime > 0 {
 		l.lifetime = time.AfterFunc(cfg.MaxLifetime, func() { l.end(s, reasonLifetime) })
@@ -75,6 +79,9 @@ func (l *connLimits) end(s *session, reason string) {
 
 // release stops the timers.
 func (l *connLimits) release() {
+	if l == nil {
+		return
+	}
 	if l.lifetime != nil {
 		l.lifetime.Stop()
 	}

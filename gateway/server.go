@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 
+	"wsgate/internal/logattrs"
 	"wsgate/process"
 )
 
@@ -63,7 +64,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg:       cfg,
-		log:       cfg.Logger,
+		log:       slog.New(logattrs.New(cfg.Logger.Handler())), // With per connection, kept small
 		forks:     forkLimit{max: int64(cfg.MaxForks)},
 		protocols: slices.Clone(cfg.Protocols),
 		sessions:  make(map[*session]struct{}),
