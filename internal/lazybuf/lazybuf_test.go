@@ -317,13 +317,7 @@ func TestWriterOutgrowsItsFirstBuffer(t *testing.T) {
 }
 
 func TestStartFullReadsABurstWhole(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer w.Close()
-	b := NewReader(r, NewPool(64<<10))
+	b, w := pipeReader(t, NewPool(64<<10))
 	b.StartFull = true
 	w.Write(bytes.Repeat([]byte("x"), 20000))
 	if p, err := b.Next(1 << 20); len(p) != 20000 || err != nil {
@@ -375,13 +369,7 @@ func TestDescriptorReaderSkipsTheReadThatWouldFindNothing(t *testing.T) {
 // Idle names the descriptor only when a read would wait on it: nothing
 // buffered, no error seen; and it gives the buffer back.
 func TestIdleNamesTheDescriptorOnlyWhenAReadWouldWait(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer w.Close()
-	b := NewReader(r, NewPool(64<<10))
+	b, w := pipeReader(t, NewPool(64<<10))
 	if b.Idle() == nil {
 		t.Fatal("a Reader of an empty pipe is not idle")
 	}
@@ -399,4 +387,16 @@ func TestIdleNamesTheDescriptorOnlyWhenAReadWouldWait(t *testing.T) {
 	if b.Idle() != nil {
 		t.Fatal("a Reader at the end of its input says it is idle")
 	}
+}
+
+// pipeReader is a Reader of a new pipe's read end, with buffers from pool,
+// and the pipe's write end; both ends are closed when the test ends.
+func pipeReader(t *testing.T, pool *Pool) (*Reader, *os.File) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	return NewReader(r, pool), w
 }
