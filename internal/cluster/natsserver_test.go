@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"wsgate/internal/launch"
 )
 
 // natsServer is a nats-server with JetStream that a test runs on
@@ -31,18 +33,14 @@ type natsServer struct {
 // noticing.
 func natsServerPath(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("nats-server"); err == nil {
+	p, err := launch.NATSBinary()
+	switch {
+	case err == nil:
 		return p
+	case launch.OnCI():
+		t.Fatal(err)
 	}
-	for _, p := range []string{"/usr/sbin/nats-server", "/usr/bin/nats-server"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("nats-server is not installed; run make test-deps (Debian's nats-server)")
-	}
-	t.Skip("nats-server is not installed; run make test-deps (Debian's nats-server) to run the cluster tests")
+	t.Skip(err)
 	return ""
 }
 

@@ -4,9 +4,8 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"wsgate/internal/launch"
 	"wsgate/internal/procfs"
 )
 
@@ -39,42 +39,15 @@ func startNATS(t *testing.T) string {
 // that stops it.
 func startNATSServer(t *testing.T) (string, *os.Process) {
 	t.Helper()
-	bin := ""
-	for _, p := range []string{"nats-server", "/usr/sbin/nats-server", "/usr/bin/nats-server"} {
-		if found, err := exec.LookPath(p); err == nil {
-			bin = found
-			break
-		}
-	}
-	if bin == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("nats-server is not installed; run make test-deps (Debian's nats-server)")
-		}
-		t.Skip("nats-server is not installed; run make test-deps to run the cluster tests")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	srv, err := launch.NATS(t.TempDir(), 10*time.Second)
+	switch {
+	case errors.Is(err, launch.ErrNoNATS) && !launch.OnCI():
+		t.Skip(err)
+	case err != nil:
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "--addr", "127.0.0.1", "--port", strconv.Itoa(port), "--jetstream", "--store_dir", t.TempDir())
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start nats-server: %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	if !eventually(10*time.Second, func() bool {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}) {
-		t.Fatal("nats-server did not listen within 10 s")
-	}
-	return "nats://" + addr, cmd.Process
+	t.Cleanup(func() { srv.Stop(syscall.SIGTERM, 5*time.Second) })
+	return "nats://" + srv.Addrs.HostPort, srv.Cmd.Process
 }
 
 // clusterEcho is a --shared program that echoes every line, and carries

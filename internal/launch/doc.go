@@ -11,7 +11,8 @@
 // connection there. Either way the Server keeps what the process writes
 // (Stdout, Log for stderr) in Buffers that tests can wait on, and Stop
 // ends it the way a service manager would: a signal, a grace period, then
-// SIGKILL.
+// SIGKILL. NATS runs Debian's nats-server the same way, for the cluster
+// tests.
 //
 //	cmd := exec.Command(bin, "--address", "127.0.0.1", "--port", "0", "cat")
 //	srv, err := launch.Start(cmd, 15*time.Second)

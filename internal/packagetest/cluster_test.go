@@ -3,9 +3,8 @@ package packagetest
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -28,29 +27,15 @@ import (
 // startNATSServer runs nats-server with JetStream on a loopback port.
 func startNATSServer(t *testing.T) string {
 	t.Helper()
-	bin := ""
-	for _, p := range []string{"/usr/sbin/nats-server", "/usr/bin/nats-server"} {
-		if _, err := os.Stat(p); err == nil {
-			bin = p
-		}
-	}
-	if bin == "" {
-		bin = needTool(t, "nats-server")
-	}
-	port := freePort(t)
-	cmd := exec.Command(bin, "--addr", "127.0.0.1", "--port", port, "--jetstream", "--store_dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
+	srv, err := launch.NATS(t.TempDir(), 10*time.Second)
+	switch {
+	case errors.Is(err, launch.ErrNoNATS) && !launch.OnCI():
+		t.Skip(err)
+	case err != nil:
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	waitFor(t, 10*time.Second, "nats-server to listen", func() bool {
-		c, err := net.Dial("tcp", "127.0.0.1:"+port)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return "nats://127.0.0.1:" + port
+	t.Cleanup(func() { srv.Stop(syscall.SIGTERM, 5*time.Second) })
+	return "nats://" + srv.Addrs.HostPort
 }
 
 // startClusterInstance starts instance name of DEPLOY.md's step 2 on port
