@@ -21,64 +21,80 @@ import (
 // with. When the cluster room is closed its events end, and every remote
 // member still held is let go.
 func (h *clusterRoomHost) remoteMembers(rm *room, sr *servedRoom) {
-	mux, terminal := h.srv.cfg.Mode == MuxMode, h.srv.cfg.Mode == TerminalMode
 	for ev := range sr.room.Events() {
 		switch ev.Kind {
 		case cluster.EventJoined:
-			if !h.holdRemote(rm) {
-				sr.room.CloseMember(ev.Member, CloseServiceRestartCode, "service restart")
-				continue
-			}
-			sr.members.add(ev.Member)
-			h.srv.cfg.Metrics.RemoteRoomClientJoined()
-			if mux {
-				remoteEvent(rm, muxOpen(ev.Member, remoteEnv(ev.Data, rm.log)))
-			}
-			rm.changed()
+			h.remoteJoined(rm, sr, ev)
 		case cluster.EventInput:
-			if !sr.members.has(ev.Member) {
-				continue
-			}
-			if terminal && ev.Op == cluster.OpText {
-				sr.terminalCommand(ev.Member, ev.Data)
-				continue
-			}
-			if !sr.mayWrite(ev.Member) {
-				continue
-			}
-			p := ev.Data
-			if mux {
-				p = muxMessage(ev.Member, remoteOp(ev.Op), ev.Data)
-			}
-			select {
-			case rm.in.messages <- p:
-			case <-rm.in.stopped:
-			}
+			h.remoteInput(rm, sr, ev)
 		case cluster.EventInputLost, cluster.EventLeft:
-			if !sr.members.remove(ev.Member) {
-				continue
-			}
-			h.srv.cfg.Metrics.RemoteRoomClientLeft()
-			code, reason := ev.Code, string(ev.Data)
-			if ev.Kind == cluster.EventInputLost {
-				rm.log.Warn("a remote client's input was lost: closing it with 1008", "member", ev.Member)
-				sr.room.CloseMember(ev.Member, int(ws.StatusPolicyViolation), "too slow")
-				code, reason = int(ws.StatusPolicyViolation), "too slow"
-			}
-			if code == 0 { // its instance went without a word
-				code = int(ws.StatusAbnormalClosure)
-			}
-			if mux {
-				remoteEvent(rm, muxClose(ev.Member, code, reason))
-			}
-			rm.changed()
-			h.roomHost.close(nil, rm.bridge)
+			h.remoteLeft(rm, sr, ev)
 		}
 	}
 	for range sr.members.clear() {
 		h.srv.cfg.Metrics.RemoteRoomClientLeft()
 		h.roomHost.close(nil, rm.bridge)
 	}
+}
+
+func (h *clusterRoomHost) remoteJoined(rm *room, sr *servedRoom, ev cluster.Event) {
+	if !h.holdRemote(rm) {
+		sr.room.CloseMember(ev.Member, CloseServiceRestartCode, "service restart")
+		return
+	}
+	sr.members.add(ev.Member)
+	h.srv.cfg.Metrics.RemoteRoomClientJoined()
+	if h.srv.cfg.Mode == MuxMode {
+		remoteEvent(rm, muxOpen(ev.Member, remoteEnv(ev.Data, rm.log)))
+	}
+	rm.changed()
+}
+
+// remoteInput passes a member's message on: a text message of a terminal's
+// client is a terminal command (its resizes), keys and the other modes'
+// messages go to the program, as the mode writes them.
+func (h *clusterRoomHost) remoteInput(rm *room, sr *servedRoom, ev cluster.Event) {
+	switch {
+	case !sr.members.has(ev.Member):
+		return
+	case h.srv.cfg.Mode == TerminalMode && ev.Op == cluster.OpText:
+		sr.terminalCommand(ev.Member, ev.Data)
+		return
+	case !sr.mayWrite(ev.Member):
+		return
+	}
+	p := ev.Data
+	if h.srv.cfg.Mode == MuxMode {
+		p = muxMessage(ev.Member, remoteOp(ev.Op), ev.Data)
+	}
+	select {
+	case rm.in.messages <- p:
+	case <-rm.in.stopped:
+	}
+}
+
+// remoteLeft lets go of a member that left, or whose input was lost (it
+// is closed with 1008 then): --mux's program hears its close code, 1006
+// when its instance went without a word.
+func (h *clusterRoomHost) remoteLeft(rm *room, sr *servedRoom, ev cluster.Event) {
+	if !sr.members.remove(ev.Member) {
+		return
+	}
+	h.srv.cfg.Metrics.RemoteRoomClientLeft()
+	code, reason := ev.Code, string(ev.Data)
+	if ev.Kind == cluster.EventInputLost {
+		rm.log.Warn("a remote client's input was lost: closing it with 1008", "member", ev.Member)
+		sr.room.CloseMember(ev.Member, int(ws.StatusPolicyViolation), "too slow")
+		code, reason = int(ws.StatusPolicyViolation), "too slow"
+	}
+	if code == 0 {
+		code = int(ws.StatusAbnormalClosure)
+	}
+	if h.srv.cfg.Mode == MuxMode {
+		remoteEvent(rm, muxClose(ev.Member, code, reason))
+	}
+	rm.changed()
+	h.roomHost.close(nil, rm.bridge)
 }
 
 // remoteEvent hands the program a remote member's open or close event.
