@@ -79,13 +79,17 @@ func terminalOf(be backend) (*os.File, bool) {
 
 // refusal is how an upgrade whose backend could not start is answered:
 // 503 with Retry-After when the host is out of descriptors, processes or
-// memory (it may well work a moment later), 502 when the server of
-// --connect cannot be reached, 500 otherwise.
+// memory, or NATS cannot be asked who runs the room (it may well work a
+// moment later, or on another instance), 502 when the server of --connect
+// cannot be reached, 500 otherwise.
 func refusal(err error) (status int, retryAfter string) {
 	for _, scarce := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.EAGAIN, syscall.ENOMEM} {
 		if errors.Is(err, scarce) {
 			return http.StatusServiceUnavailable, "1"
 		}
+	}
+	if errors.Is(err, errClusterUnreachable) {
+		return http.StatusServiceUnavailable, "1"
 	}
 	var dial *net.OpError
 	if errors.As(err, &dial) && dial.Op == "dial" {

@@ -37,6 +37,9 @@ func (s *Server) Ready() (bool, string) {
 	if s.forks.full() {
 		return false, "--maxforks reached"
 	}
+	if ok, why := s.clusterReady(); !ok {
+		return false, why
+	}
 	return true, ""
 }
 

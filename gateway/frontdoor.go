@@ -157,7 +157,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ep endpoint, re
 		if retryAfter != "" {
 			w.Header().Set("Retry-After", retryAfter)
 		}
-		http.Error(w, http.StatusText(status)+": "+startFailure(s, status), status)
+		http.Error(w, http.StatusText(status)+": "+startFailure(s, status, err), status)
 		return nil
 	}
 	sess.bridge = b
@@ -182,10 +182,13 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ep endpoint, re
 
 // startFailure says in the answer's body what could not start, without
 // details that are for the log.
-func startFailure(s *Server, status int) string {
+func startFailure(s *Server, status int, err error) string {
 	what := "cannot start the program"
 	if s.cfg.Connect != "" {
 		what = "cannot reach the server"
+	}
+	if errors.Is(err, errClusterUnreachable) {
+		return "the cluster is unreachable now; try again"
 	}
 	if status == http.StatusServiceUnavailable {
 		what += " now (out of resources); try again"

@@ -211,6 +211,10 @@ func (c *Cluster) openBucket(ctx context.Context, o Options) error {
 	return nil
 }
 
+// Connected reports whether the connection to NATS is up now (not while
+// it reconnects): without it no room can be claimed or joined.
+func (c *Cluster) Connected() bool { return c.nc.IsConnected() }
+
 // InstanceID is this instance's name in the cluster.
 func (c *Cluster) InstanceID() string { return c.id }
 

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -254,5 +256,43 @@ func TestClusterRoomWhoseLeaseIsLostStopsDespiteLinger(t *testing.T) {
 	waitLog(t, a, `room lease lost`, 15*time.Second)
 	if !eventually(5*time.Second, func() bool { return len(roomPrograms(marker)) == 0 }) {
 		t.Fatalf("the room's program runs on for --linger after its lease was lost: %v", roomPrograms(marker))
+	}
+}
+
+// TestClusterUnreachableIsNotReadyAndA503: an instance cut off from NATS
+// cannot learn who runs a room; /readyz says so, for the load balancer,
+// and a new client of a room gets 503 with Retry-After (another instance
+// may still serve it), not a 500.
+func TestClusterUnreachableIsNotReadyAndA503(t *testing.T) {
+	nats, natsProc := startNATSServer(t)
+	marker := newMarker("cluster-unreachable")
+	t.Cleanup(func() { killMarkedPrograms(marker) })
+	a := startClusterWsgate(t, nats, marker, "--metrics-address", "127.0.0.1:0")
+	base := metricsAddress(t, a)
+	if got := status(t, base+"/readyz"); got != http.StatusOK {
+		t.Fatalf("/readyz with NATS up: %d, want 200", got)
+	}
+	natsProc.Kill()
+	if !eventually(10*time.Second, func() bool { return status(t, base+"/readyz") == http.StatusServiceUnavailable }) {
+		t.Fatal("/readyz still 200 with NATS gone")
+	}
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "cluster") {
+		t.Errorf("/readyz says %q; want the reason, the cluster", body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	_, dresp, err := websocket.Dial(ctx, a.wsURL(), nil)
+	if err == nil || dresp == nil || dresp.StatusCode != http.StatusServiceUnavailable || dresp.Header.Get("Retry-After") == "" {
+		code := 0
+		if dresp != nil {
+			code = dresp.StatusCode
+		}
+		t.Fatalf("a room's new client with NATS gone: %v (status %d); want 503 with Retry-After", err, code)
 	}
 }
