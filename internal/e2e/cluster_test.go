@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -41,15 +40,8 @@ func startNATS(t *testing.T) string {
 // that stops it.
 func startNATSServer(t *testing.T) (string, *os.Process) {
 	t.Helper()
-	srv, err := launch.NATS(t.TempDir(), 10*time.Second)
-	switch {
-	case errors.Is(err, launch.ErrNoNATS) && !launch.OnCI():
-		t.Skip(err)
-	case err != nil:
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Stop(syscall.SIGTERM, 5*time.Second) })
-	return "nats://" + srv.Addrs.HostPort, srv.Cmd.Process
+	srv, url := launch.NATSFor(t)
+	return url, srv.Cmd.Process
 }
 
 // clusterEcho is a --shared program that echoes every line, and carries

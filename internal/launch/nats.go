@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -43,4 +44,30 @@ func NATSBinary() (string, error) {
 		}
 	}
 	return "", ErrNoNATS
+}
+
+// TB is the part of testing.TB that NATSFor uses (so that the benchmark,
+// which uses this package too, does not link the testing package).
+type TB interface {
+	Helper()
+	TempDir() string
+	Cleanup(func())
+	Skip(args ...any)
+	Fatal(args ...any)
+}
+
+// NATSFor runs NATS for test t, stopped when t ends, and returns it with
+// its nats:// URL. Without nats-server the test is skipped, or fails on CI
+// (OnCI), where make test-deps has installed it.
+func NATSFor(t TB) (*Server, string) {
+	t.Helper()
+	srv, err := NATS(t.TempDir(), 10*time.Second)
+	switch {
+	case errors.Is(err, ErrNoNATS) && !OnCI():
+		t.Skip(err)
+	case err != nil:
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Stop(syscall.SIGTERM, 5*time.Second) })
+	return srv, "nats://" + srv.Addrs.HostPort
 }

@@ -3,7 +3,6 @@ package packagetest
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -23,20 +22,6 @@ import (
 // shipped, serving testscripts/chat as one room; the instance that runs
 // the room drains and restarts while the other keeps serving, and their
 // metrics say so.
-
-// startNATSServer runs nats-server with JetStream on a loopback port.
-func startNATSServer(t *testing.T) string {
-	t.Helper()
-	srv, err := launch.NATS(t.TempDir(), 10*time.Second)
-	switch {
-	case errors.Is(err, launch.ErrNoNATS) && !launch.OnCI():
-		t.Skip(err)
-	case err != nil:
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Stop(syscall.SIGTERM, 5*time.Second) })
-	return "nats://" + srv.Addrs.HostPort
-}
 
 // startClusterInstance starts instance name of DEPLOY.md's step 2 on port
 // ("0": any), with the metrics and proxy settings of startInstances.
@@ -154,7 +139,7 @@ func owner(t *testing.T, in [2]*instance) (run, other int) {
 func TestDeployGuideTwoInstancesBehindNginxShareARoomOverNATS(t *testing.T) {
 	t.Parallel()
 	nginx := needTool(t, "nginx")
-	natsURL := startNATSServer(t)
+	_, natsURL := launch.NATSFor(t)
 	in := [2]*instance{startClusterInstance(t, natsURL, "web1", "0"), startClusterInstance(t, natsURL, "web2", "0")}
 	port, dir := freePort(t), t.TempDir()
 	path := writeFile(t, dir, "nginx.conf", nginxConf(t, in, port, dir))
