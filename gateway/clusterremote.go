@@ -54,13 +54,17 @@ func newRemoteBridge(s *session, remote *cluster.Remote, ack bool) *bridge {
 	be.ack = ack
 	b := newBridge(s.srv, be, nil, nil, s.log)
 	b.outputOf = func(b *bridge) outputReader { be.flush = b.flush; return be }
-	b.inputOf = func(*client) programInput { return &remoteInput{remote: remote, be: be} }
+	b.inputOf = func(*client) programInput { return &remoteInput{remote: remote} }
 	return b
 }
 
-// closeRemote detaches a bridged client from its room and waits for its
-// output pump. No fork slot was taken: nothing runs here.
-func closeRemote(b *bridge) {
+// closeRemote detaches s's bridged client from its room, telling the owner
+// the close code and reason it left with (--mux's close event; a --resume
+// session ends on 1000), and waits for its output pump. No fork slot was
+// taken: nothing runs here.
+func closeRemote(s *session, b *bridge) {
+	rb := b.backend.(*remoteBackend)
+	rb.leaveCode, rb.leaveReason = closeOf(s.readErr)
 	b.backend.stop(0, 0)
 	b.startOutput.Do(func() { close(b.done) })
 	<-b.done
@@ -83,9 +87,8 @@ type remoteBackend struct {
 	taken uint64 // the last message Next gave
 	acked uint64
 
-	// The close code and reason the client left with, for the owner's
-	// --mux close event; set by the input pump before the teardown stops
-	// the backend.
+	// The close code and reason the client left with (closeRemote), for
+	// the leave that stop sends.
 	leaveCode   int
 	leaveReason string
 }
@@ -160,20 +163,18 @@ func (rb *remoteBackend) next() (ws.OpCode, []byte, error) {
 // program's stdin, and sends it to the room's owner whole.
 type remoteInput struct {
 	remote *cluster.Remote
-	be     *remoteBackend
 	buf    []byte
 }
 
 // inputRemoteMux is inputMux for a client whose room another instance
 // runs: each message goes to the owner as it is, with its type, and the
-// close code goes with the leave; the owner writes the events.
+// owner writes the events (the close code goes with the leave,
+// closeRemote).
 func inputRemoteMux(c *client) error {
 	in := c.input.(*remoteInput)
-	err := c.readMessages(func(op ws.OpCode, p []byte) {
+	return c.readMessages(func(op ws.OpCode, p []byte) {
 		in.remote.Send(clusterOp(op), slices.Clone(p))
 	})
-	in.be.leaveCode, in.be.leaveReason = closeOf(err)
-	return err
 }
 
 func (in *remoteInput) Write(p []byte) (int, error) {

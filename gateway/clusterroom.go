@@ -226,7 +226,7 @@ func (h *clusterRoomHost) shutdown() {
 func (h *clusterRoomHost) abandon(s *session, b *bridge) {
 	if b.room == nil {
 		h.srv.cfg.Metrics.RoomClientLeft()
-		closeRemote(b)
+		closeRemote(s, b)
 		return
 	}
 	h.roomHost.abandon(s, b)
@@ -235,7 +235,7 @@ func (h *clusterRoomHost) abandon(s *session, b *bridge) {
 func (h *clusterRoomHost) close(s *session, b *bridge) {
 	if b.room == nil {
 		h.srv.cfg.Metrics.RoomClientLeft()
-		closeRemote(b)
+		closeRemote(s, b)
 		return
 	}
 	h.roomHost.close(s, b)

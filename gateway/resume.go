@@ -156,7 +156,7 @@ func (h *resumeHost) open(s *session, r *http.Request) (*bridge, error) {
 // waits for another connection.
 func (h *resumeHost) abandon(s *session, b *bridge) {
 	if _, remote := b.backend.(*remoteBackend); remote {
-		closeRemote(b) // the session runs on another instance
+		closeRemote(s, b) // the session runs on another instance
 		return
 	}
 	k, ok := b.out.(*resumable)
@@ -171,14 +171,8 @@ func (h *resumeHost) abandon(s *session, b *bridge) {
 // session: kept for DURATION after a drop, ended after a close with 1000
 // or a close that wsgate started (the program ended, a limit, shutdown).
 func (h *resumeHost) close(s *session, b *bridge) {
-	if rb, remote := b.backend.(*remoteBackend); remote {
-		// The session runs on another instance: its owner learns the
-		// client's close, whose 1000 ends the session there.
-		var ce *wsio.CloseError
-		if errors.As(s.readErr, &ce) && ce.ByPeer {
-			rb.leaveCode, rb.leaveReason = int(ce.Code), ce.Reason
-		}
-		closeRemote(b)
+	if _, remote := b.backend.(*remoteBackend); remote {
+		closeRemote(s, b) // the session runs on another instance, which ends it on 1000
 		return
 	}
 	k, ok := b.out.(*resumable)
