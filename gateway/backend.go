@@ -11,6 +11,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"wsgate/internal/cluster"
 	"wsgate/process"
 )
 
@@ -88,7 +89,9 @@ func refusal(err error) (status int, retryAfter string) {
 			return http.StatusServiceUnavailable, "1"
 		}
 	}
-	if errors.Is(err, errClusterUnreachable) {
+	// NATS could not be asked who runs the room or session; another
+	// instance may reach it (/readyz says so meanwhile).
+	if errors.Is(err, cluster.ErrUnreachable) {
 		return http.StatusServiceUnavailable, "1"
 	}
 	var dial *net.OpError

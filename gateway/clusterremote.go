@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -36,9 +35,6 @@ func (h *clusterRoomHost) attach(s *session, r *http.Request, owner string) (*br
 		o.Info, _ = json.Marshal(env) // strings always encode
 	}
 	remote, err := h.cl.Attach(ctx, roomKey(s.path), owner, o)
-	if err != nil && !errors.Is(err, cluster.ErrOwnerGone) && !errors.Is(err, cluster.ErrRoomClosing) {
-		return nil, fmt.Errorf("%w: %w", errClusterUnreachable, err)
-	}
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,7 @@ func (h *resumeHost) openCluster(s *session, r *http.Request, key string, seen i
 	lease, owner, err := cl.Claim(ctx, resumeKey(key, s.remoteUser))
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("claim the session: %w: %w", errClusterUnreachable, err)
+		return nil, fmt.Errorf("claim the session: %w", err)
 	case lease == nil && owner == cl.InstanceID():
 		time.Sleep(10 * time.Millisecond) // another connection here is starting it
 		return nil, nil
@@ -101,7 +101,7 @@ func (h *resumeHost) attachRemote(ctx context.Context, s *session, key, owner st
 	case errors.Is(err, cluster.ErrOwnerGone), errors.Is(err, cluster.ErrRoomClosing):
 		return nil, nil // ended meanwhile: claim again
 	case err != nil:
-		return nil, fmt.Errorf("%w: %w", errClusterUnreachable, err)
+		return nil, err
 	}
 	s.log = s.log.With("owner", owner)
 	s.log.Info("resuming the session on another instance", "seen", seen)

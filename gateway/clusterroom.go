@@ -94,7 +94,7 @@ func (h *clusterRoomHost) openLocal(s *session, r *http.Request) (*bridge, strin
 	defer cancel()
 	lease, owner, err := h.cl.Claim(ctx, roomKey(s.path))
 	if err != nil {
-		return nil, "", fmt.Errorf("claim the room %s: %w: %w", s.path, errClusterUnreachable, err)
+		return nil, "", fmt.Errorf("claim the room %s: %w", s.path, err)
 	}
 	if lease == nil {
 		return nil, owner, nil
@@ -149,12 +149,6 @@ func clusterReplay(m Mode, n int) (messages, bytes int) {
 	}
 	return n, math.MaxInt
 }
-
-// errClusterUnreachable marks an upgrade that failed because NATS could
-// not be asked who runs its room or session: 503 with Retry-After
-// (refusal), as /readyz says meanwhile, since another instance may still
-// reach it.
-var errClusterUnreachable = errors.New("the cluster (NATS) is unreachable")
 
 // clusterReady is Server.Ready's part for a cluster.
 func (s *Server) clusterReady() (bool, string) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"wsgate/internal/cluster"
 	"wsgate/internal/metrics"
 	"wsgate/wsio"
 )
@@ -187,7 +188,7 @@ func startFailure(s *Server, status int, err error) string {
 	if s.cfg.Connect != "" {
 		what = "cannot reach the server"
 	}
-	if errors.Is(err, errClusterUnreachable) {
+	if errors.Is(err, cluster.ErrUnreachable) {
 		return "the cluster is unreachable now; try again"
 	}
 	if status == http.StatusServiceUnavailable {

@@ -76,14 +76,14 @@ func (c *Cluster) Claim(ctx context.Context, key string) (*Lease, string, error)
 			return l, c.id, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) {
-			return nil, "", fmt.Errorf("claim %s: %w", key, err)
+			return nil, "", fmt.Errorf("claim %s: %w: %w", key, ErrUnreachable, err)
 		}
 		e, err := c.kv.Get(ctx, k.kvKey())
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			continue
 		}
 		if err != nil {
-			return nil, "", fmt.Errorf("claim %s: read the owner: %w", key, err)
+			return nil, "", fmt.Errorf("claim %s: read the owner: %w: %w", key, ErrUnreachable, err)
 		}
 		return nil, decodeOwner(e.Value()), nil
 	}

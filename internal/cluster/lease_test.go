@@ -146,3 +146,17 @@ func TestKeysMustNameTheirKind(t *testing.T) {
 		t.Errorf("subject %q is not wsgate.room.<32 hex>.out", got)
 	}
 }
+
+// With NATS gone, Claim and Attach say so with ErrUnreachable: who runs a
+// room is unknown, not that nobody does.
+func TestClaimAndAttachWithoutNATSAreUnreachable(t *testing.T) {
+	s := startNATS(t)
+	a := join(t, s, "a")
+	s.stop()
+	if _, _, err := a.Claim(ctxFor(t, time.Second), "room:/x"); !errors.Is(err, ErrUnreachable) {
+		t.Errorf("claim without NATS: %v, want ErrUnreachable", err)
+	}
+	if _, err := a.Attach(ctxFor(t, time.Second), "room:/x", "b", AttachOptions{}); !errors.Is(err, ErrUnreachable) {
+		t.Errorf("attach without NATS: %v, want ErrUnreachable", err)
+	}
+}

@@ -27,6 +27,11 @@ var (
 	ErrTooSlow = errors.New("cluster: too slow: messages were dropped")
 	// ErrDetached: Detach was called.
 	ErrDetached = errors.New("cluster: detached")
+	// ErrUnreachable: NATS did not answer (the connection is down, or the
+	// server did not reply in time), so who runs a room is unknown; it may
+	// work a moment later, or from another instance. Claim and Attach wrap
+	// their transport errors in it.
+	ErrUnreachable = errors.New("cluster: NATS unreachable")
 )
 
 // ReplayGoneError is Attach's refusal of a resume (ErrReplayGone): Last
@@ -119,7 +124,7 @@ func (c *Cluster) Attach(ctx context.Context, key, owner string, o AttachOptions
 	}
 	gone, stopWatch, err := c.Watch(key, owner)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("attach to %s on %s: %w: %w", key, owner, ErrUnreachable, err)
 	}
 	r := &Remote{c: c, key: k, member: o.Member, owner: owner, stopWatch: stopWatch}
 	r.ctx, r.cancel = context.WithCancelCause(context.Background())
@@ -143,6 +148,9 @@ func (c *Cluster) Attach(ctx context.Context, key, owner string, o AttachOptions
 		stopWatch()
 		if r.sub != nil {
 			_ = r.sub.Unsubscribe()
+		}
+		if !errors.Is(err, ErrOwnerGone) && !errors.Is(err, ErrRoomClosing) && !errors.Is(err, ErrReplayGone) {
+			err = fmt.Errorf("%w: %w", ErrUnreachable, err)
 		}
 		return nil, fmt.Errorf("attach to %s on %s: %w", key, owner, err)
 	}
