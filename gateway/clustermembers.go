@@ -9,7 +9,6 @@ import (
 	"github.com/gobwas/ws"
 
 	"wsgate/internal/cluster"
-	"wsgate/process"
 )
 
 // remoteMembers feeds a served room with what its remote members do:
@@ -165,12 +164,12 @@ func (sr *servedRoom) presence() []presenceClient {
 // terminalCommand carries out a remote member's terminal command: its
 // instance sends its client's resizes so (clusterremote.go).
 func (sr *servedRoom) terminalCommand(member string, p []byte) {
-	var cmd terminalCommand
-	if err := json.Unmarshal(p, &cmd); err != nil || cmd.Type != "resize" {
+	size, ok := remoteResize(p)
+	if !ok {
 		sr.log.Warn("a remote client's terminal command is not a resize; skipped", "member", member, "command", truncate(p, 200))
 		return
 	}
-	if err := sr.rm.resize(member, process.Size{Cols: cmd.Cols, Rows: cmd.Rows}); err != nil {
+	if err := sr.rm.resize(member, size); err != nil {
 		sr.log.Warn("cannot resize the terminal", "member", member, "err", err)
 	}
 }

@@ -119,6 +119,15 @@ func (rb *remoteBackend) resize(size process.Size) error {
 	return rb.remote.Send(cluster.OpText, p)
 }
 
+// remoteResize reads, on the owner's side, the window size resize sent.
+func remoteResize(p []byte) (process.Size, bool) {
+	var cmd terminalCommand
+	if err := json.Unmarshal(p, &cmd); err != nil || cmd.Type != "resize" {
+		return process.Size{}, false
+	}
+	return process.Size{Cols: cmd.Cols, Rows: cmd.Rows}, true
+}
+
 // end records how the attachment ended, once.
 func (rb *remoteBackend) end(code ws.StatusCode, reason string) {
 	rb.endOnce.Do(func() {

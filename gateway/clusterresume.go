@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -151,13 +150,13 @@ func (k *resumable) remoteMembers() {
 // remoteTerminalCommand sizes the session's terminal to the window of the
 // client attached from another instance (clusterremote.go's resize).
 func (k *resumable) remoteTerminalCommand(p []byte) {
-	var cmd terminalCommand
+	size, isResize := remoteResize(p)
 	tty, ok := terminalOf(k.bridge.backend)
-	if err := json.Unmarshal(p, &cmd); err != nil || cmd.Type != "resize" || !ok {
+	if !isResize || !ok {
 		k.bridge.log.Warn("a remote client's terminal command is not a resize; skipped", "command", truncate(p, 200))
 		return
 	}
-	if err := process.Resize(tty, process.Size{Cols: cmd.Cols, Rows: cmd.Rows}); err != nil {
+	if err := process.Resize(tty, size); err != nil {
 		k.bridge.log.Warn("cannot resize the terminal", "err", err)
 	}
 }
