@@ -176,34 +176,40 @@ func (sr *servedRoom) terminalCommand(member string, p []byte) {
 
 // remoteRoster is a served room's members on other instances, oldest
 // first. remoteMembers writes it; --mux's commands read it from the
-// output pump.
+// output pump. has, asked for every message, is a map lookup; the order
+// is kept for --shared-input first and the presence list.
 type remoteRoster struct {
 	mu  sync.Mutex
 	ids []string
+	set map[string]bool
 }
 
 func (r *remoteRoster) add(id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.set == nil {
+		r.set = make(map[string]bool)
+	}
 	r.ids = append(r.ids, id)
+	r.set[id] = true
 }
 
 // remove takes id off the roster; false: it was not on it.
 func (r *remoteRoster) remove(id string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	i := slices.Index(r.ids, id)
-	if i < 0 {
+	if !r.set[id] {
 		return false
 	}
-	r.ids = slices.Delete(r.ids, i, i+1)
+	delete(r.set, id)
+	r.ids = slices.DeleteFunc(r.ids, func(x string) bool { return x == id })
 	return true
 }
 
 func (r *remoteRoster) has(id string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return slices.Contains(r.ids, id)
+	return r.set[id]
 }
 
 // list is the roster now, oldest first.
@@ -227,7 +233,7 @@ func (r *remoteRoster) clear() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	ids := r.ids
-	r.ids = nil
+	r.ids, r.set = nil, nil
 	return ids
 }
 
