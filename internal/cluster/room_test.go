@@ -287,12 +287,20 @@ func TestTheOwnersCloseReachesRemotesAndFreesTheRoom(t *testing.T) {
 	}
 }
 
-func TestAnAddressedMessageAndCloseReachOnlyTheirMember(t *testing.T) {
+// twoMembers is a room that instance a serves, with members "one" and
+// "two" attached from instance b.
+func twoMembers(t *testing.T) (room *Room, one, two *Remote) {
+	t.Helper()
 	s := startNATS(t)
 	a, b := join(t, s, "a"), join(t, s, "b")
-	room := serveRoom(t, a, "room:/mux", RoomOptions{})
-	one := attach(t, b, "room:/mux", "a", AttachOptions{Member: "one"})
-	two := attach(t, b, "room:/mux", "a", AttachOptions{Member: "two"})
+	room = serveRoom(t, a, "room:/mux", RoomOptions{})
+	one = attach(t, b, "room:/mux", "a", AttachOptions{Member: "one"})
+	two = attach(t, b, "room:/mux", "a", AttachOptions{Member: "two"})
+	return room, one, two
+}
+
+func TestAnAddressedMessageAndCloseReachOnlyTheirMember(t *testing.T) {
+	room, one, two := twoMembers(t)
 	_, _ = room.Publish(OpText, []byte("for one"), "one")
 	_, _ = room.Publish(OpText, []byte("for all"))
 	_ = room.CloseMember("one", 4000, "kicked")
@@ -371,22 +379,18 @@ func TestAttachToAnOwnerThatIsGoneFails(t *testing.T) {
 }
 
 func TestALeaveCarriesTheClientsCloseCode(t *testing.T) {
-	s := startNATS(t)
-	a, b := join(t, s, "a"), join(t, s, "b")
-	room := serveRoom(t, a, "room:/mux", RoomOptions{})
-	rb := attach(t, b, "room:/mux", "a", AttachOptions{Member: "b-1"})
-	rc := attach(t, b, "room:/mux", "a", AttachOptions{Member: "b-2"})
+	room, one, two := twoMembers(t)
 	for range 2 {
 		if ev := nextEvent(t, room); ev.Kind != EventJoined {
 			t.Fatalf("event %+v, want a join", ev)
 		}
 	}
-	rb.Leave(4001, "gone home")
-	if ev := nextEvent(t, room); ev.Kind != EventLeft || ev.Member != "b-1" || ev.Code != 4001 || string(ev.Data) != "gone home" {
-		t.Fatalf("event %+v, want b-1 left with 4001 \"gone home\"", ev)
+	one.Leave(4001, "gone home")
+	if ev := nextEvent(t, room); ev.Kind != EventLeft || ev.Member != "one" || ev.Code != 4001 || string(ev.Data) != "gone home" {
+		t.Fatalf("event %+v, want one left with 4001 \"gone home\"", ev)
 	}
-	rc.Detach()
-	if ev := nextEvent(t, room); ev.Kind != EventLeft || ev.Member != "b-2" || ev.Code != 0 || len(ev.Data) != 0 {
-		t.Fatalf("event %+v, want b-2 left with no close code", ev)
+	two.Detach()
+	if ev := nextEvent(t, room); ev.Kind != EventLeft || ev.Member != "two" || ev.Code != 0 || len(ev.Data) != 0 {
+		t.Fatalf("event %+v, want two left with no close code", ev)
 	}
 }
