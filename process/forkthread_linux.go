@@ -6,16 +6,24 @@ import (
 	"syscall"
 )
 
-// Every child is forked from one OS thread that lives as long as wsgate,
-// because PR_SET_PDEATHSIG (SysProcAttr.Pdeathsig, which each child gets:
-// it dies with wsgate) fires when the *thread* that forked the child ends,
-// not the process (prctl(2); golang/go#27505). Go's scheduler would fork
-// from whichever thread runs the goroutine, and a thread ends when a
-// goroutine locked to it exits. The fork thread is locked and never exits.
+// A child must be forked from an OS thread that outlives it, because
+// PR_SET_PDEATHSIG (SysProcAttr.Pdeathsig, which each child gets: it dies
+// with wsgate) fires when the *thread* that forked the child ends, not the
+// process (prctl(2); golang/go#27505). Go ends a thread only when a
+// goroutine locked to it (runtime.LockOSThread) exits, and no goroutine of
+// wsgate does: the only locked ones are the fork threads below, which
+// never exit (TestNoGoroutineOfWsgateEndsLockedToItsThread). So any thread
+// of wsgate outlives its children, and a child is forked on the thread of
+// the goroutine that starts it; handing every fork to a thread of its own
+// cost two thread wake-ups per spawn, 0.04 ms of a connection's first
+// echo (BENCHMARKS.md).
 //
-// The one exception: a thread left in a connection's v1 cgroups
-// (cgroup.Group.StartOnThread's stranded) may not fork again; it is parked
-// for good, still alive, and a new fork thread takes over.
+// A fork that moves its thread into a connection's v1 cgroups (v1 has no
+// CLONE_INTO_CGROUP) needs one thread throughout, locked: it runs on the
+// fork thread, which is locked and never exits. A fork thread left in a
+// connection's v1 cgroups (cgroup.Group.StartOnThread's stranded) may not
+// fork again; it is parked for good, still alive, and a new fork thread
+// takes over.
 var forkThread = struct {
 	once sync.Once
 	jobs chan forkJob

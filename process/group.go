@@ -23,10 +23,13 @@ import "syscall"
 // A Windows Job Object would be one more.
 type group interface {
 	// spawn runs forkExec, which starts the child with sys, so that the
-	// child is born the group's first member. It runs on the fork thread
-	// (forkthread_linux.go); stranded reports that the thread was left
-	// where no other child may be forked from it.
+	// child is born the group's first member. stranded reports that the
+	// calling thread was left where no other child may be forked from it.
 	spawn(sys *syscall.SysProcAttr, forkExec func() error) (stranded bool, err error)
+	// movesThread reports whether spawn moves the calling thread (into
+	// v1 cgroups), so that it must run on the fork thread
+	// (forkthread_linux.go).
+	movesThread() bool
 	// started tells the group the child's pid, once it runs.
 	started(pid int)
 	// signal sends sig to every process of the group.

@@ -29,6 +29,8 @@ func (g *cgroupGroup) spawn(sys *syscall.SysProcAttr, forkExec func() error) (bo
 	})
 }
 
+func (g *cgroupGroup) movesThread() bool { return g.cg.MovesThread() }
+
 func (g *cgroupGroup) started(pid int) { g.inner.started(pid) }
 
 // signal sends SIGKILL with cgroup.kill (v2; the freezer on v1 only),

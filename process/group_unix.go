@@ -15,6 +15,7 @@ func (g *processGroup) spawn(sys *syscall.SysProcAttr, forkExec func() error) (b
 	sys.Setpgid = true
 	return false, forkExec()
 }
+func (g *processGroup) movesThread() bool { return false }
 func (g *processGroup) started(pid int)   { g.pgid = pid }
 func (g *processGroup) release()          {}
 func (g *processGroup) outOfMemory() bool { return false }
@@ -42,6 +43,7 @@ func (s *terminalSession) spawn(sys *syscall.SysProcAttr, forkExec func() error)
 	sys.Setsid, sys.Setctty, sys.Ctty = true, true, 0 // Ctty: the child's fd 0
 	return false, forkExec()
 }
+func (s *terminalSession) movesThread() bool { return false }
 func (s *terminalSession) started(pid int)   { s.leader.started(pid) }
 func (s *terminalSession) release()          {}
 func (s *terminalSession) outOfMemory() bool { return false }

@@ -59,20 +59,28 @@ type watched struct {
 	session bool // the id is a session's too: its other groups are ours
 }
 
-// spawn starts a process with ForkExec, on the fork thread and in its
-// group, and registers it before the reaper can see it exit.
+// spawn starts a process with ForkExec in its group, and registers it
+// before the reaper can see it exit. It forks on the calling thread unless
+// the group moves the forking thread (v1 cgroups): then on the fork thread
+// (forkthread_linux.go).
 func spawn(path string, argv []string, attr *syscall.ProcAttr, c *Child) error {
 	reaper.once.Do(startReaper)
 	reaper.mu.Lock()
 	defer reaper.mu.Unlock()
 	var pid int
-	err := onForkThread(func() (bool, error) {
+	fork := func() (bool, error) {
 		return c.group.spawn(attr.Sys, func() error {
 			var err error
 			pid, err = syscall.ForkExec(path, argv, attr)
 			return err
 		})
-	})
+	}
+	var err error
+	if c.group.movesThread() {
+		err = onForkThread(fork)
+	} else {
+		_, err = fork() // never stranded: the thread was not moved
+	}
 	if err != nil {
 		if pid > 0 { // started, but its group is not sound: do not keep it
 			syscall.Kill(pid, syscall.SIGKILL)

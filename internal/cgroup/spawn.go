@@ -30,6 +30,8 @@ import (
 //     that the thread does not take a process from the program's quota.
 //     If the thread cannot be moved back it is left locked, and the Go
 //     runtime ends it with its goroutine rather than reuse it.
+//     (A program whose children get PR_SET_PDEATHSIG from any of its
+//     threads must not let a thread end: wsgate uses StartOnThread.)
 //
 // A caller that forks from an OS thread of its own (one that must outlive
 // its children, for PR_SET_PDEATHSIG) uses StartOnThread instead.
@@ -66,6 +68,11 @@ func (g *Group) StartOnThread(attr *syscall.SysProcAttr, start func() error) (st
 	}
 	return g.startFromMemberThread(start)
 }
+
+// MovesThread reports whether StartOnThread moves the calling thread into
+// the group's v1 cgroups for the fork (and back), so that the caller must
+// be locked to its OS thread; with v2 alone it forks from any thread.
+func (g *Group) MovesThread() bool { return g.v1 != nil }
 
 // startFromMemberThread moves the calling thread into the group's v1
 // cgroups, forks there, and moves it back (see Start).
