@@ -64,6 +64,7 @@ var (
 	flagKeepLogs     = flag.Bool("keep-logs", false, "keep the servers' logs even when the run passes")
 
 	flagServeCeiling = flag.Bool("serve-ceiling", false, "internal: serve the ceiling echo server and print its URL")
+	flagServeLoop    = flag.Bool("serve-eventloop", false, "internal: serve the event-loop floor (cat per connection, one epoll loop per core) and print its URL")
 	flagCeilingMax   = flag.Int64("ceiling-max-message-size", 1<<20, "internal: -serve-ceiling's message size limit (0: none)")
 )
 
@@ -75,6 +76,11 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	}
+	if *flagServeLoop {
+		err := serveEventLoop(*flagCat) // returns only when it fails
+		fmt.Fprintln(os.Stderr, "eventloop:", err)
+		os.Exit(1)
 	}
 	os.Exit(run())
 }
@@ -244,7 +250,7 @@ func (b *bench) runAll() {
 			b.step("hop", "child hop floor", func() (figures, error) {
 				return measureHop(*flagRTTConns, *flagRTTMsgs, 60*time.Second)
 			})
-			b.each("round trips", spec{maxMsg: -1}, serverNames, nil, func(s *server) (figures, error) {
+			b.each("round trips", spec{maxMsg: -1}, []string{wsgate, websocketd, ceiling, eventloop}, nil, func(s *server) (figures, error) {
 				return measureRTT(s, *flagRTTConns, *flagRTTMsgs, 32, 60*time.Second)
 			})
 		}

@@ -313,6 +313,10 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "child hop floor (a line through cat over pipes and back, os/exec, CPU of the Go side): %.1f µs per round trip one at a time, %.1f µs with %d at once\n",
 			one, many, *flagRTTConns)
 	}
+	if cpu, rate := r.med(eventloop, "rtt_cpu_us_msg"), r.med(eventloop, "rtt_msgs_s"); !math.IsNaN(cpu) {
+		fmt.Fprintf(w, "event-loop floor (cat per connection, one epoll loop, no goroutine per connection; round trips): server CPU %.1f µs per echo (%.2fx websocketd's), %.0f messages/s (%.2fx websocketd's)\n",
+			cpu, cpu/r.med(websocketd, "rtt_cpu_us_msg"), rate, rate/r.med(websocketd, "rtt_msgs_s"))
+	}
 	const row = "%-50s %10s %10s %10s %8s  %-50s %s\n"
 	fmt.Fprintf(w, row, "figure", "wsgate", "websocketd", "ceiling", "wsg/wsd", "target (bound)", "")
 	fmt.Fprintln(w, strings.Repeat("-", 140))

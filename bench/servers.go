@@ -26,7 +26,8 @@ import (
 const (
 	wsgate     = "wsgate"
 	websocketd = "websocketd"
-	ceiling    = "ceiling" // the in-process echo server on wsio, no child
+	ceiling    = "ceiling"   // the in-process echo server on wsio, no child
+	eventloop  = "eventloop" // the round-trip floor: cat per connection, no goroutine per connection (eventloop.go)
 )
 
 var serverNames = []string{wsgate, websocketd, ceiling}
@@ -100,6 +101,8 @@ func startServer(sp spec) (*server, error) {
 			args = append(args, "--binary")
 		}
 		args = append(args, catPath)
+	case eventloop:
+		args = []string{selfPath, "-serve-eventloop", "-cat", catPath}
 	case ceiling:
 		args = []string{selfPath, "-serve-ceiling"}
 		if sp.maxMsg >= 0 {
