@@ -59,6 +59,7 @@ func measureFirstEcho(url string, n int, limit time.Duration) (figures, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	d := make([]time.Duration, 0, n)
+	upgrade := make([]time.Duration, 0, n)
 	for i := range n {
 		msg := fmt.Appendf(nil, "first echo %d", i)
 		t0 := time.Now()
@@ -66,6 +67,7 @@ func measureFirstEcho(url string, n int, limit time.Duration) (figures, error) {
 		if err != nil {
 			return nil, fmt.Errorf("connection %d: dial: %w", i, err)
 		}
+		upgrade = append(upgrade, time.Since(t0))
 		if err := echo(ctx, c, msg); err != nil {
 			c.CloseNow()
 			return nil, fmt.Errorf("connection %d: %w", i, err)
@@ -75,7 +77,10 @@ func measureFirstEcho(url string, n int, limit time.Duration) (figures, error) {
 		}
 		d = append(d, time.Since(t0))
 	}
-	return figures{"first_echo_p50": percentile(d, 50), "first_echo_p99": percentile(d, 99)}, nil
+	return figures{
+		"first_echo_p50": percentile(d, 50), "first_echo_p99": percentile(d, 99),
+		"first_upgrade_p50": percentile(upgrade, 50),
+	}, nil
 }
 
 // measureRTT: conns connections at once, each sending perConn messages of

@@ -125,6 +125,7 @@ func makeFigureDefs() []figureDef {
 	d := []figureDef{
 		{"first_echo_p50", "first echo p50 (ms)", "%.3f", "first echo"},
 		{"first_echo_p99", "first echo p99 (ms)", "%.3f", "first echo"},
+		{"first_upgrade_p50", "  of which the upgrade (dial to 101), p50 (ms)", "%.3f", "first echo"},
 		{"rtt_p50", "RTT, 100 conns: p50 (ms)", "%.3f", "round trips"},
 		{"rtt_p99", "RTT, 100 conns: p99 (ms)", "%.3f", "round trips"},
 		{"rtt_p999", "RTT, 100 conns: p99.9 (ms)", "%.3f", "round trips"},
