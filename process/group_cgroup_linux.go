@@ -8,8 +8,8 @@ import (
 )
 
 // cgroupGroup is a cgroup of the child's own around the process group or
-// session it leads (inner). The child is born in the cgroup (Group.Start
-// on the fork thread), and so is everything it starts: setsid, a double
+// session it leads (inner). The child is born in the cgroup
+// (Group.StartOnThread), and so is everything it starts: setsid, a double
 // fork or a new process group do not leave it. Stopping and emptiness are
 // the cgroup's; the inner group only sets the child up (a terminal's
 // session) and lets the reaper find most orphans by their process group.
