@@ -83,8 +83,8 @@ const smallSize = 128
 // flows. Slices it returns are valid until the next call. Not safe for
 // concurrent use; do not copy a Reader.
 //
-// When src is a socket or a pipe (a syscall.Conn), the Reader reads it
-// directly and knows the moment it would wait for more: only then does it
+// When src is a non-blocking socket or pipe (a syscall.Conn), the Reader
+// reads it directly (readFd) and knows the moment it would wait for more: only then does it
 // give the pooled buffer back and run OnWait. A burst starts in a first
 // buffer (4 KiB) and moves to a full-size one once a read fills that; the
 // next burst starts full-size if this one needed it. With any other src it
@@ -138,7 +138,7 @@ type Reader struct {
 func NewReader(src io.Reader, pool *Pool) *Reader {
 	b := &Reader{src: src, pool: pool}
 	if sc, ok := src.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil {
+		if raw, err := sc.SyscallConn(); err == nil && readsDirect(raw) {
 			b.raw = raw
 		}
 	}
@@ -447,10 +447,12 @@ func (b *Reader) ReadSlice(delim byte) ([]byte, error) {
 // Writer is a buffered writer over dst, like bufio.Writer, that holds a
 // pooled buffer only between the first Write and the next Flush: a first
 // buffer (4 KiB), and a full-size one once what is buffered outgrows it.
-// Writes at least as large as the full-size buffer go straight to dst. Not
-// safe for concurrent use.
+// Writes at least as large as the full-size buffer go straight to dst. When
+// dst is a non-blocking socket or pipe, the Writer writes its descriptor
+// itself (writeFd), as the Reader reads. Not safe for concurrent use.
 type Writer struct {
 	dst  io.Writer
+	raw  syscall.RawConn // dst's descriptor, when the Writer writes it itself
 	pool *Pool
 	buf  []byte // nil when idle
 	n    int
@@ -458,7 +460,49 @@ type Writer struct {
 }
 
 // NewWriter returns a Writer over dst that borrows buffers from pool.
-func NewWriter(dst io.Writer, pool *Pool) *Writer { return &Writer{dst: dst, pool: pool} }
+func NewWriter(dst io.Writer, pool *Pool) *Writer {
+	w := &Writer{dst: dst, pool: pool}
+	if sc, ok := dst.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil && writesDirect(raw) {
+			w.raw = raw
+		}
+	}
+	return w
+}
+
+// write sends all of p to dst, through its descriptor when the Writer
+// writes it itself: the descriptor's poller waits for room as often as
+// needed, and its deadline and Close end the wait, as in dst.Write.
+func (w *Writer) write(p []byte) (int, error) {
+	if w.raw == nil {
+		return w.dst.Write(p)
+	}
+	written := 0
+	var opErr error
+	err := w.raw.Write(func(fd uintptr) bool {
+		for written < len(p) {
+			n, err := writeFd(fd, p[written:])
+			switch {
+			case err == syscall.EAGAIN:
+				return false // full: wait for room
+			case err == syscall.EINTR:
+			case err != nil:
+				opErr = os.NewSyscallError("write", err)
+				return true
+			case n == 0:
+				opErr = io.ErrShortWrite
+				return true
+			default:
+				written += n
+			}
+		}
+		return true
+	})
+	if err == nil {
+		err = opErr
+	}
+	return written, err
+}
 
 func (w *Writer) Write(p []byte) (int, error) {
 	written := 0
@@ -467,7 +511,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 			return written, w.err
 		}
 		if w.n == 0 && len(p) >= w.pool.Size() {
-			n, err := w.dst.Write(p)
+			n, err := w.write(p)
 			if err != nil {
 				w.err = err
 			}
@@ -503,7 +547,7 @@ func (w *Writer) Flush() error { return w.flush(true) }
 
 func (w *Writer) flush(release bool) error {
 	if w.err == nil && w.n > 0 {
-		if _, err := w.dst.Write(w.buf[:w.n]); err != nil {
+		if _, err := w.write(w.buf[:w.n]); err != nil {
 			w.err = err
 		}
 	}
