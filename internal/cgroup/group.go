@@ -16,7 +16,8 @@ import (
 )
 
 // A Group holds the processes of one connection: handed out empty by
-// Manager.NewGroup, filled by Start (or Add), stopped as a whole by Kill,
+// Manager.NewGroup, filled by one Start (the process it starts and all
+// that process starts) or by Add, stopped as a whole by Kill,
 // removed by Close, or in the background after Release. Its methods may be called from several goroutines.
 type Group struct {
 	m      *Manager
@@ -27,7 +28,9 @@ type Group struct {
 
 	v2    *cgroup2.Manager // nil when the host has no v2 group for us
 	v2Dir string
-	fd    int // the v2 directory, open for CLONE_INTO_CGROUP; -1 if none
+	fd    int // the v2 directory, open for CLONE_INTO_CGROUP until the start; -1 if none
+
+	started bool // Start has run: a group starts one process
 
 	v1      cgroup1.Cgroup // nil when no v1 subsystem is needed
 	v1Names []cgroup1.Name
@@ -112,16 +115,6 @@ func (g *Group) createLegacy() error {
 	}
 	g.v1 = cg
 	return nil
-}
-
-// FD returns a descriptor of the group's v2 directory, for
-// syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}; it stays open until
-// Close. Start sets both fields itself.
-func (g *Group) FD() (int, error) {
-	if g.fd < 0 {
-		return -1, errors.New("cgroup: no cgroup v2 group")
-	}
-	return g.fd, nil
 }
 
 // Procs lists the processes in the group, its sub-groups included (a

@@ -130,3 +130,41 @@ func TestNewGroupRefusesIdsThatAreNotOneDirectoryName(t *testing.T) {
 		}
 	}
 }
+
+// TestStartLeavesNoDescriptorOfTheGroup: the v2 directory, open from
+// NewGroup for CLONE_INTO_CGROUP, is closed once the child is forked, so a
+// connection holds no descriptor for its cgroup; and a group starts one
+// process.
+func TestStartLeavesNoDescriptorOfTheGroup(t *testing.T) {
+	m := newManager(t)
+	g := newGroup(t, m, "fd", Limits{})
+	if g.v2 == nil {
+		t.Skip("no cgroup v2 group on this host: nothing is held open")
+	}
+	if !holdsOpen(t, g.v2Dir) {
+		t.Fatalf("%s is not open before the start; want it open for CLONE_INTO_CGROUP", g.v2Dir)
+	}
+	waitExit(t, startIn(t, g, nil, "true"))
+	if holdsOpen(t, g.v2Dir) {
+		t.Errorf("%s is still open after the start", g.v2Dir)
+	}
+	attr := &syscall.SysProcAttr{}
+	if err := g.Start(attr, func() error { return nil }); err == nil {
+		t.Error("a second Start in the same group succeeded; want an error")
+	}
+}
+
+// holdsOpen reports whether this process has a descriptor of path.
+func holdsOpen(t *testing.T, path string) bool {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && target == path {
+			return true
+		}
+	}
+	return false
+}

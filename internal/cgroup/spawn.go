@@ -60,8 +60,19 @@ func (g *Group) StartOnThread(attr *syscall.SysProcAttr, start func() error) (st
 	if g.closed {
 		return false, errors.New("cgroup: start in a closed group")
 	}
+	if g.started {
+		return false, errors.New("cgroup: a group starts one process (its own start the rest)")
+	}
+	g.started = true
 	if g.fd >= 0 {
+		// The directory's descriptor, opened ahead (pool.go), serves this
+		// fork only: closed now, a connection holds as many descriptors as
+		// without a cgroup.
 		attr.UseCgroupFD, attr.CgroupFD = true, g.fd
+		defer func() {
+			unix.Close(g.fd)
+			g.fd = -1
+		}()
 	}
 	if g.v1 == nil {
 		return false, start()
