@@ -7,7 +7,7 @@ import "syscall"
 // direct reports whether a Reader or Writer may read or write raw's
 // descriptor itself, with readFd and writeFd: only when it is
 // non-blocking, as Go's sockets and pipes are. Those calls skip the
-// scheduler's system-call bookkeeping (sysfd_fast_unix.go), so a call that
+// scheduler's system-call bookkeeping (sysfd_fast_linux.go), so a call that
 // blocked would hold the goroutine's P for as long as it waited.
 func direct(raw syscall.RawConn) bool {
 	nonblocking := false

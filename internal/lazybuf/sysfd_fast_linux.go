@@ -1,4 +1,4 @@
-//go:build unix && !race
+//go:build linux && !race
 
 package lazybuf
 
@@ -16,8 +16,9 @@ import (
 // tens of microseconds later, and by then the runtime has taken its P and
 // woken another thread to run it (BENCHMARKS.md, "Issue 14's targets").
 // Variables so that a test can count the calls. The race detector's build
-// uses syscall.Read and syscall.Write instead (sysfd_race_unix.go), which
-// tell it that what one goroutine writes to a descriptor another reads.
+// uses syscall.Read and syscall.Write instead (sysfd_syscall_unix.go),
+// which tell it that what one goroutine writes to a descriptor another
+// reads.
 var (
 	readFd  = func(fd uintptr, p []byte) (int, error) { return rawIO(syscall.SYS_READ, fd, p) }
 	writeFd = func(fd uintptr, p []byte) (int, error) { return rawIO(syscall.SYS_WRITE, fd, p) }
