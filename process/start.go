@@ -84,10 +84,10 @@ func (e *ends) start(cfg Config) (*Child, error) {
 // openPipes makes the child's stdin and stdout pipes.
 func (e *ends) openPipes(size int) error {
 	var err error
-	if e.child[0], e.stdin, err = os.Pipe(); err != nil {
+	if e.stdin, e.child[0], err = childPipe(false); err != nil {
 		return err
 	}
-	if e.stdout, e.child[1], err = os.Pipe(); err != nil {
+	if e.stdout, e.child[1], err = childPipe(true); err != nil {
 		return err
 	}
 	if size > 0 {
