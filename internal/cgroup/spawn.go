@@ -61,7 +61,7 @@ func (g *Group) StartOnThread(attr *syscall.SysProcAttr, start func() error) (st
 		return false, errors.New("cgroup: start in a closed group")
 	}
 	if g.started {
-		return false, errors.New("cgroup: a group starts one process (its own start the rest)")
+		return false, errors.New("cgroup: a group starts one process (what it starts joins it)")
 	}
 	g.started = true
 	if g.fd >= 0 {
