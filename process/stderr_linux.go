@@ -38,15 +38,4 @@ func (p *poller) wait(ready []int) int {
 
 // stderrPipe makes a pipe for a child's stderr: the read end non-blocking
 // for the shared reader, the write end blocking, as programs expect.
-func stderrPipe() (r, w int, err error) {
-	var fds [2]int
-	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		return -1, -1, err
-	}
-	if err := unix.SetNonblock(fds[1], false); err != nil {
-		unix.Close(fds[0])
-		unix.Close(fds[1])
-		return -1, -1, err
-	}
-	return fds[0], fds[1], nil
-}
+func stderrPipe() (r, w int, err error) { return pipeForChild(true) }
