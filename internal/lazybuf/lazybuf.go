@@ -138,7 +138,7 @@ type Reader struct {
 func NewReader(src io.Reader, pool *Pool) *Reader {
 	b := &Reader{src: src, pool: pool}
 	if sc, ok := src.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil && readsDirect(raw) {
+		if raw, err := sc.SyscallConn(); err == nil && readsDirect(sc, raw) {
 			b.raw = raw
 		}
 	}
@@ -463,7 +463,7 @@ type Writer struct {
 func NewWriter(dst io.Writer, pool *Pool) *Writer {
 	w := &Writer{dst: dst, pool: pool}
 	if sc, ok := dst.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil && writesDirect(raw) {
+		if raw, err := sc.SyscallConn(); err == nil && writesDirect(sc, raw) {
 			w.raw = raw
 		}
 	}

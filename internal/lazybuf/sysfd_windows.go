@@ -10,7 +10,7 @@ var readFd = func(fd uintptr, p []byte) (int, error) { return syscall.Read(sysca
 var writeFd = func(fd uintptr, p []byte) (int, error) { return syscall.Write(syscall.Handle(fd), p) }
 
 // readsDirect: a Reader reads the handle itself, as it always has here.
-func readsDirect(raw syscall.RawConn) bool { return true }
+func readsDirect(conn syscall.Conn, raw syscall.RawConn) bool { return true }
 
 // writesDirect: a Writer writes through dst.
-func writesDirect(raw syscall.RawConn) bool { return false }
+func writesDirect(conn syscall.Conn, raw syscall.RawConn) bool { return false }
