@@ -8,6 +8,11 @@
 // takes a full-size one only when it outgrows that, so that the many short
 // exchanges of interactive traffic (and connections that come and go) keep
 // few large buffers in use.
+//
+// A Reader or Writer of a non-blocking socket or pipe reads or writes its
+// descriptor itself, and knows when it would wait. On Linux it does so with
+// raw system calls, which keep the thread's P when a write wakes the
+// program or the client (sysfd_fast_linux.go).
 package lazybuf
 
 import (
