@@ -4,9 +4,9 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -90,6 +90,7 @@ type loopConn struct {
 	rbuf          []byte // the client's bytes not yet cut into frames
 	obuf          []byte // cat's bytes not yet cut into lines
 	scratch       []byte // what one step writes, built whole first
+	frames        frameCodec
 	closed        bool
 }
 
@@ -185,7 +186,10 @@ func (c *loopConn) fromClient() error {
 	lines := c.scratch[:0]
 	p := c.rbuf
 	for {
-		op, payload, n, ok := cutFrame(p)
+		op, payload, n, ok, err := c.frames.cut(p)
+		if err != nil {
+			return err
+		}
 		if !ok {
 			break
 		}
@@ -194,11 +198,11 @@ func (c *loopConn) fromClient() error {
 		case ws.OpText, ws.OpBinary:
 			lines = append(append(lines, payload...), '\n')
 		case ws.OpPing:
-			if err := writeAll(c.sock, appendFrame(nil, ws.OpPong, payload)); err != nil {
+			if err := writeAll(c.sock, c.frames.appendFrame(nil, ws.OpPong, payload)); err != nil {
 				return err
 			}
 		case ws.OpClose:
-			writeAll(c.sock, appendFrame(nil, ws.OpClose, payload))
+			writeAll(c.sock, c.frames.appendFrame(nil, ws.OpClose, payload))
 			return errDone
 		}
 	}
@@ -223,7 +227,7 @@ func (c *loopConn) fromCat() error {
 		if i < 0 {
 			break
 		}
-		frames = appendFrame(frames, ws.OpText, p[:i])
+		frames = c.frames.appendFrame(frames, ws.OpText, p[:i])
 		p = p[i+1:]
 	}
 	c.obuf = append(c.obuf[:0], p...)
@@ -282,56 +286,46 @@ func writeAll(fd int, p []byte) error {
 	return nil
 }
 
-// cutFrame reads one whole masked frame from the front of p, unmasks its
-// payload in place and says how many bytes it took; ok is false when p
-// does not hold a whole frame yet.
-func cutFrame(p []byte) (op ws.OpCode, payload []byte, n int, ok bool) {
-	if len(p) < 2 {
-		return 0, nil, 0, false
+// frameCodec cuts the client's frames and makes the server's with
+// gobwas/ws's header code, reusing its buffers: one per connection, used by
+// the loop alone.
+type frameCodec struct {
+	r    bytes.Reader
+	head [ws.MaxHeaderSize]byte
+}
+
+// cut reads one whole frame from the front of p, unmasks its payload in
+// place and says how many bytes it took; ok is false when p does not hold
+// a whole frame yet, err set when it does not start with a header.
+func (fc *frameCodec) cut(p []byte) (op ws.OpCode, payload []byte, n int, ok bool, err error) {
+	fc.r.Reset(p)
+	h, err := ws.ReadHeaderBuffer(&fc.r, fc.head[:])
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return 0, nil, 0, false, nil
 	}
-	op = ws.OpCode(p[0] & 0x0f)
-	size, head := int(p[1]&0x7f), 2
-	switch size {
-	case 126:
-		if len(p) < 4 {
-			return 0, nil, 0, false
-		}
-		size, head = int(binary.BigEndian.Uint16(p[2:])), 4
-	case 127:
-		if len(p) < 10 {
-			return 0, nil, 0, false
-		}
-		size, head = int(binary.BigEndian.Uint64(p[2:])), 10
+	if err != nil {
+		return 0, nil, 0, false, err
 	}
-	masked := p[1]&0x80 != 0
-	var mask [4]byte
-	if masked {
-		if len(p) < head+4 {
-			return 0, nil, 0, false
-		}
-		copy(mask[:], p[head:])
-		head += 4
+	start := len(p) - fc.r.Len()
+	end := start + int(h.Length)
+	if end > len(p) {
+		return 0, nil, 0, false, nil
 	}
-	if len(p) < head+size {
-		return 0, nil, 0, false
+	payload = p[start:end]
+	if h.Masked {
+		ws.Cipher(payload, h.Mask, 0)
 	}
-	payload = p[head : head+size]
-	if masked {
-		ws.Cipher(payload, mask, 0)
-	}
-	return op, payload, head + size, true
+	return h.OpCode, payload, end, true, nil
 }
 
 // appendFrame appends an unmasked, final frame of op carrying p.
-func appendFrame(dst []byte, op ws.OpCode, p []byte) []byte {
-	dst = append(dst, 0x80|byte(op))
-	switch n := len(p); {
-	case n < 126:
-		dst = append(dst, byte(n))
-	case n < 1<<16:
-		dst = binary.BigEndian.AppendUint16(append(dst, 126), uint16(n))
-	default:
-		dst = binary.BigEndian.AppendUint64(append(dst, 127), uint64(n))
-	}
-	return append(dst, p...)
+func (fc *frameCodec) appendFrame(dst []byte, op ws.OpCode, p []byte) []byte {
+	h := ws.Header{Fin: true, OpCode: op, Length: int64(len(p))}
+	ws.WriteHeaderBuffer(discard{}, h, fc.head[:]) // encodes into head
+	return append(append(dst, fc.head[:ws.HeaderSize(h)]...), p...)
 }
+
+// discard takes the header WriteHeaderBuffer encodes into its buffer.
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
